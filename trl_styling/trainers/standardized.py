@@ -1,0 +1,69 @@
+"""Standardized Reward-Weighted fine-tuning (SW, paper 4.5 / F.6): z-scored rewards as signed weights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from datasets import Dataset
+
+from ..losses import standardized_weights
+from .sft_config import StylingSFTConfig
+from .sft_trainer import StylingSFTTrainer
+
+STANDARDIZE_BY = ("group", "global")
+
+
+@dataclass
+class StandardizedRewardWeightedConfig(StylingSFTConfig):
+    r"""
+    Configuration for [`StandardizedRewardWeightedTrainer`].
+
+    Parameters:
+        standardize_by (`str`, *optional*, defaults to `"group"`):
+            `"group"`: mean and std per group of same-input rollouts (paper F.6); `"global"`: over the whole
+            dataset (paper 4.5). Groups with one rollout, or whose rollouts scored the same, get weight 0.
+        group_column (`str`, *optional*, defaults to `"group_id"`):
+            Column identifying the group (one (base image, goal) pair) when `standardize_by="group"`.
+        std_eps (`float`, *optional*, defaults to `1e-6`):
+            A group whose reward std is at most this is treated as having no spread (weights 0).
+        min_reward (`float` or `None`, *optional*, defaults to `None`):
+            SW keeps every row by default; below-mean rollouts get negative weights.
+    """
+
+    standardize_by: str = field(default="group", metadata={"help": "'group' (paper F.6) or 'global' (paper 4.5)."})
+    group_column: str = field(default="group_id", metadata={"help": "Column identifying same-input rollouts."})
+    std_eps: float = field(default=1e-6, metadata={"help": "Groups with reward std <= std_eps get weight 0."})
+    min_reward: float | None = field(default=None, metadata={"help": "Drop rows with reward below this first."})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.standardize_by not in STANDARDIZE_BY:
+            raise ValueError(f"standardize_by must be one of {STANDARDIZE_BY}, got {self.standardize_by!r}.")
+        if not self.std_eps > 0:
+            raise ValueError(f"std_eps must be > 0, got {self.std_eps}.")
+
+
+class StandardizedRewardWeightedTrainer(StylingSFTTrainer):
+    """SFT where each trajectory's NLL is weighted by its z-scored reward (negative weights push probability down).
+
+    With `loss_normalization="sequence"` the loss is ``sum_i z_i L_i / N`` (paper App. E.2, normalised by the
+    number of trajectories because ``sum z ~ 0``); with `"token"` it is ``sum_i z_i sum_t l_it / sum_i n_i``.
+    """
+
+    _tag_names = ["trl", "sft", "trl-styling", "standardized-reward-weighted"]
+    _method_name = "SW"
+    config_class = StandardizedRewardWeightedConfig
+    weight_kind = "standardized"
+
+    def compute_weights(self, dataset: Dataset, args: StandardizedRewardWeightedConfig) -> torch.Tensor:
+        rewards = torch.tensor(list(dataset[args.reward_column]), dtype=torch.float64)
+        groups = None
+        if args.standardize_by == "group":
+            if args.group_column not in dataset.column_names:
+                raise ValueError(
+                    f"standardize_by='group' needs a {args.group_column!r} column (columns: {dataset.column_names}). "
+                    "Set `group_column`, or `standardize_by='global'`."
+                )
+            groups = list(dataset[args.group_column])
+        return standardized_weights(rewards, groups, eps=args.std_eps)

@@ -1,0 +1,140 @@
+"""Dataset-level weight preparation shared by the weighted trainers.
+
+Weights are computed once over the whole (filtered) dataset — never per micro-batch — and stored as a
+column, so per-group standardisation sees every rollout of a group wherever the sampler puts it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from datasets import Dataset, IterableDataset
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WeightStatistics:
+    """What filtering and weighting did to one dataset; logged at start-up and kept on the trainer."""
+
+    rows_in: int
+    dropped_judge_failed: int
+    dropped_below_min_reward: int
+    rows_out: int
+    weight_mean: float
+    weight_std: float
+    weight_min: float
+    weight_max: float
+    zero_weight_frac: float
+    negative_weight_frac: float
+
+    def to_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def prepare_weighted_dataset(
+    dataset: Dataset | IterableDataset,
+    args: Any,
+    name: str,
+    compute_weights: Callable[[Dataset, Any], torch.Tensor],
+    weight_kind: str,
+) -> tuple[Dataset | IterableDataset, WeightStatistics | None]:
+    """Filters a dataset and adds ``args.weight_column``; returns it with statistics (None for precomputed)."""
+    weight_column, reward_column = args.weight_column, args.reward_column
+    if isinstance(dataset, IterableDataset):
+        if not args.precomputed_weights:
+            raise ValueError(
+                f"The {name} dataset is an IterableDataset, but weights must be computed over the whole dataset. "
+                f"Load it as a `datasets.Dataset`, or add a {weight_column!r} column yourself "
+                "(see trl_styling.losses) and set `precomputed_weights=True`."
+            )
+        return dataset, None
+    columns = dataset.column_names
+    if args.precomputed_weights:
+        if weight_column not in columns:
+            raise ValueError(
+                f"precomputed_weights=True but the {name} dataset has no {weight_column!r} column "
+                f"(columns: {columns}). Add it or set precomputed_weights=False."
+            )
+        _check_finite(torch.tensor(list(dataset[weight_column]), dtype=torch.float64), name, weight_column)
+        return dataset, None
+    if reward_column not in columns:
+        raise ValueError(
+            f"The {name} dataset has no {reward_column!r} column (columns: {columns}). Set `reward_column` to the "
+            "column that holds the trajectory reward."
+        )
+    if weight_column in columns:
+        raise ValueError(
+            f"The {name} dataset already has a {weight_column!r} column. Set `precomputed_weights=True` to use it, "
+            "or choose another `weight_column`."
+        )
+
+    rows_in = len(dataset)
+    dropped_failed = 0
+    if args.drop_judge_failed and "judge_failed" in columns:
+        keep = [i for i, failed in enumerate(dataset["judge_failed"]) if not failed]
+        dropped_failed = rows_in - len(keep)
+        if dropped_failed:
+            dataset = dataset.select(keep)
+            logger.warning("%s: dropped %d rows with judge_failed=True.", name, dropped_failed)
+
+    rewards = _rewards(dataset, reward_column, name)
+    dropped_low = 0
+    if args.min_reward is not None:
+        keep = (rewards >= args.min_reward).nonzero().flatten().tolist()
+        dropped_low = len(rewards) - len(keep)
+        if dropped_low:
+            dataset = dataset.select(keep)
+            rewards = rewards[keep]
+            logger.info("%s: dropped %d rows with reward < %s.", name, dropped_low, args.min_reward)
+    if len(dataset) == 0:
+        raise ValueError(
+            f"No rows of the {name} dataset are left after filtering (min_reward={args.min_reward}, "
+            f"{dropped_failed} judge failures). Lower `min_reward` or check the rewards."
+        )
+
+    weights = compute_weights(dataset, args)
+    if weight_kind == "reward_weighted" and not bool((weights > 0).any()):
+        raise ValueError(
+            f"Every weight of the {name} dataset is 0 (max reward {float(rewards.max()):.3f}), so training would not "
+            "move the model. Lower `reward_baseline` or use other data."
+        )
+    dataset = dataset.add_column(weight_column, weights.tolist())
+    return dataset, _statistics(rows_in, dropped_failed, dropped_low, weights)
+
+
+def _rewards(dataset: Dataset, column: str, name: str) -> torch.Tensor:
+    values = list(dataset[column])
+    for i, value in enumerate(values):
+        if value is None or not math.isfinite(float(value)):
+            raise ValueError(
+                f"Row {i} of the {name} dataset has reward {value!r} in {column!r}. Rewards must be finite numbers; "
+                "drop or re-score that row (rows with judge_failed=True are dropped automatically)."
+            )
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def _check_finite(values: torch.Tensor, name: str, column: str) -> None:
+    bad = (~torch.isfinite(values)).nonzero().flatten()
+    if len(bad):
+        raise ValueError(f"The {name} dataset has non-finite values in {column!r} at rows {bad[:5].tolist()}.")
+
+
+def _statistics(rows_in: int, dropped_failed: int, dropped_low: int, weights: torch.Tensor) -> WeightStatistics:
+    return WeightStatistics(
+        rows_in=rows_in,
+        dropped_judge_failed=dropped_failed,
+        dropped_below_min_reward=dropped_low,
+        rows_out=len(weights),
+        weight_mean=float(weights.mean()),
+        weight_std=float(weights.std(unbiased=False)),
+        weight_min=float(weights.min()),
+        weight_max=float(weights.max()),
+        zero_weight_frac=float((weights == 0).double().mean()),
+        negative_weight_frac=float((weights < 0).double().mean()),
+    )
