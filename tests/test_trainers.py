@@ -48,6 +48,7 @@ def common_args(tmp_path: Path, **overrides) -> dict:
         output_dir=str(tmp_path),
         report_to="none",
         use_cpu=True,
+        bf16=False,  # TRL configs default to bf16 autocast, even on CPU
         save_strategy="no",
         logging_steps=1,
         seed=0,
