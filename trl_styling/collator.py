@@ -50,7 +50,9 @@ class StylingDataCollator:
             )
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
-        weights = self._pop_weights(examples)
+        weights = self._weights(examples)
+        # Shallow copies: TRL's vision collator rewrites the rows it is given, and the weight is not a model input.
+        examples = [{k: v for k, v in example.items() if k != self.weight_column} for example in examples]
         if "input_ids" in examples[0]:
             examples = [_with_completion_labels(example) for example in examples]
         if self.base_collator is not None:
@@ -63,7 +65,7 @@ class StylingDataCollator:
             batch[self.weight_column] = weights
         return batch
 
-    def _pop_weights(self, examples: list[dict[str, Any]]) -> torch.Tensor | None:
+    def _weights(self, examples: list[dict[str, Any]]) -> torch.Tensor | None:
         if self.weight_column not in examples[0]:
             if self.require_weight:
                 raise KeyError(
@@ -71,12 +73,7 @@ class StylingDataCollator:
                     "before training; when collating by hand, add it or pass `require_weight=False`."
                 )
             return None
-        # Copy each row so that popping does not mutate the dataset's cached examples.
-        values = []
-        for i, example in enumerate(examples):
-            examples[i] = {k: v for k, v in example.items() if k != self.weight_column}
-            values.append(float(example[self.weight_column]))
-        return torch.tensor(values, dtype=torch.float32)
+        return torch.tensor([float(example[self.weight_column]) for example in examples], dtype=torch.float32)
 
     def _text_collator(self) -> DataCollatorForLanguageModeling:
         if self._text is None:
