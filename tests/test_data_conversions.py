@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from PIL import Image as PILImage
+from trl.data_utils import apply_chat_template, is_conversational, prepare_multimodal_messages
+
+from trl_styling.context import StyleContext
+from trl_styling.data import (
+    Trajectory,
+    build_planner_prompt,
+    build_preference_pairs,
+    plan_to_message,
+    to_prompt_completion_dataset,
+    trajectories_to_dataset,
+    trajectory_to_prompt_completion,
+)
+from trl_styling.data.conversions import PLANNER_ROLE
+from trl_styling.tools import Plan, PlanStep, get_tool_library
+
+LIB = get_tool_library("simple")
+CONTEXT = StyleContext(location="urban_city", time_of_day="midday_overhead", season="summer_lush")
+GOAL = "a snowy winter evening"
+EVENING = {"target_time": "dusk_twilight", "sky_color": "deep_blue"}
+SNOW = {"target_season": "winter_snow", "temperature_effects": "snow"}
+GOOD = Plan((
+    PlanStep("Evening light sets the mood.", "time_of_day", EVENING),
+    PlanStep("Snow makes it winter.", "season_cycle", SNOW),
+))  # fmt: skip
+BAD = Plan((PlanStep("Sunny.", "weather_conditions", {"target_weather": "clear_sky"}),))
+STORED = Plan.from_records(GOOD.to_records())  # what a dataset row gives back (arguments in sorted-key order)
+
+
+def rows(image: bool = False) -> list[dict]:
+    pic = PILImage.new("RGB", (4, 4), (0, 0, 255)) if image else None
+    items = [
+        Trajectory("t1", "g1", "b1", GOAL, GOOD, 4.5, context=CONTEXT, image=pic),
+        Trajectory("t2", "g1", "b1", GOAL, BAD, 1.5, context=CONTEXT, image=pic),
+        Trajectory("t3", "g1", "b1", GOAL, GOOD, None, context=CONTEXT, image=pic, judge_failed=True),
+    ]
+    return [t.to_row() for t in items]
+
+
+def test_prompt_text_exact():
+    chat = build_planner_prompt(CONTEXT, GOAL, LIB)
+    assert [m["role"] for m in chat] == ["system", "user"]
+    assert chat[0]["content"].startswith(PLANNER_ROLE) and LIB.describe() not in chat[0]["content"]
+    assert chat[1]["content"] == f"Current image context:\n{CONTEXT.to_prompt()}\n\nStyling goal: {GOAL}"
+    text = build_planner_prompt(CONTEXT.to_dict(), GOAL, "simple", plan_format="text")
+    assert text[0]["content"].endswith(LIB.describe()) and "[REASONING]" in text[0]["content"]
+    assert text[1] == chat[1]  # same user turn in both formats
+    bare = build_planner_prompt(None, GOAL, LIB, include_context=False, include_image=True)
+    assert bare[1]["content"] == [{"type": "image"}, {"type": "text", "text": f"Styling goal: {GOAL}"}]
+    resumed = build_planner_prompt(CONTEXT, GOAL, LIB, steps_taken=GOOD.steps[:1])
+    assert resumed[1]["content"].endswith(
+        f"Steps already taken:\n{Plan(GOOD.steps[:1]).to_text()}\nContinue the plan with the remaining steps only."
+    )
+    with pytest.raises(ValueError, match="plan_format must be one of"):
+        build_planner_prompt(CONTEXT, GOAL, LIB, plan_format="json")
+
+
+def test_chat_example_round_trips_and_matches_inference_prompt():
+    row = rows()[0]
+    example = trajectory_to_prompt_completion(row, LIB)
+    assert set(example) == {"prompt", "completion", "tools", "reward", "group_id", "trajectory_id"}
+    assert is_conversational(example)
+    assert example["prompt"] == build_planner_prompt(StyleContext.from_dict(row["context"]), GOAL, LIB)
+    message = example["completion"][0]
+    assert {k: v for k, v in message.items() if k != "tool_calls"} == {
+        k: v for k, v in GOOD.to_assistant_message().items() if k != "tool_calls"
+    }
+    assert [call["function"]["arguments"] for call in message["tool_calls"]] == [
+        '{"sky_color": "deep_blue", "target_time": "dusk_twilight"}',
+        '{"target_season": "winter_snow", "temperature_effects": "snow"}',
+    ]  # JSON text, see the conversions module docstring
+    assert json.loads(example["tools"]) == LIB.to_openai_tools()
+    assert Plan.from_assistant_message(message, LIB) == GOOD.validate(LIB)
+    assert (example["reward"], example["group_id"], example["trajectory_id"]) == (4.5, "g1", "t1")
+
+
+def test_text_example_round_trips():
+    example = trajectory_to_prompt_completion(rows()[0], None, plan_format="text")  # library from `variant`
+    assert "tools" not in example
+    assert example["completion"] == [{"role": "assistant", "content": STORED.to_text()}]
+    assert Plan.from_text(example["completion"][0]["content"], LIB) == GOOD.validate(LIB)
+
+
+def test_empty_plan_is_a_stop_turn():
+    assert plan_to_message((), "chat") == {"role": "assistant", "content": ""}
+    assert plan_to_message(GOOD.steps[1:], "text") == {"role": "assistant", "content": Plan(GOOD.steps[1:]).to_text()}
+
+
+def test_missing_library_and_image_are_explained():
+    row = rows()[0]
+    row["variant"] = ""
+    with pytest.raises(ValueError, match="pass library="):
+        trajectory_to_prompt_completion(row, None)
+    with pytest.raises(ValueError, match=r"trajectory_id='t1'.*include_image=True"):
+        trajectory_to_prompt_completion(rows()[0], LIB, include_image=True)
+
+
+def test_dataset_conversion_drops_failed_rows_and_keeps_exact_values(caplog):
+    ds = trajectories_to_dataset(rows())
+    with caplog.at_level(logging.INFO, logger="trl_styling.data.conversions"):
+        out = to_prompt_completion_dataset(ds, LIB)
+    assert "Dropped 1 of 3 rows" in caplog.text
+    assert out.column_names == ["prompt", "completion", "tools", "reward", "group_id", "trajectory_id"]
+    assert out["trajectory_id"] == ["t1", "t2"] and out["reward"] == [4.5, 1.5]
+    # Storage gives back exactly what went in: no null keys added to messages, no float noise.
+    assert out[0] == trajectory_to_prompt_completion(ds[0], LIB)
+    assert out[0]["completion"] == [plan_to_message(STORED)]
+    text = to_prompt_completion_dataset(ds, LIB, plan_format="text")
+    assert "tools" not in text.column_names and text[1]["completion"][0]["content"] == BAD.to_text()
+
+
+def test_float_arguments_survive_storage_exactly():
+    paint = {"target_medium": "oil_painting", "texture_intensity": 0.7}
+    grade = {"target_grading": "warm_cinematic", "saturation_change": 0.3}
+    plan = Plan((PlanStep("Paint it.", "artistic_medium", paint), PlanStep("Grade it.", "color_grading", grade)))
+    ds = trajectories_to_dataset([Trajectory("t", "g", "b", GOAL, plan, 4.0, context=CONTEXT)])
+    example = to_prompt_completion_dataset(ds, LIB)[0]
+    arguments = [call["function"]["arguments"] for call in example["completion"][0]["tool_calls"]]
+    assert arguments == ['{"target_medium": "oil_painting", "texture_intensity": 0.7}',
+                         '{"saturation_change": 0.3, "target_grading": "warm_cinematic"}']  # fmt: skip
+    assert '"default": 0.7}' in example["tools"] and "0.7000000000000001" not in example["tools"]
+    pair_ds = trajectories_to_dataset(
+        [Trajectory("t", "g", "b", GOAL, plan, 4.0), Trajectory("u", "g", "b", GOAL, BAD, 1.0)]
+    )
+    pair = build_preference_pairs(pair_ds, library=LIB)[0]
+    assert pair["chosen"][0]["tool_calls"][0]["function"]["arguments"] == arguments[0]
+
+
+def test_vision_examples_fit_trl_image_placeholders():
+    ds = trajectories_to_dataset(rows(image=True))
+    out = to_prompt_completion_dataset(ds, LIB, include_image=True)
+    example = out[0]
+    assert example["images"][0].size == (4, 4)
+    filled = prepare_multimodal_messages(example["prompt"], images=example["images"])
+    assert filled[1]["content"][0]["image"].size == (4, 4)
+    pairs = build_preference_pairs(ds, library=LIB, include_image=True)
+    assert len(pairs) == 1 and pairs[0]["images"][0].size == (4, 4)
+    prepare_multimodal_messages(pairs[0]["prompt"], images=pairs[0]["images"])
+
+
+@pytest.mark.parametrize("plan_format", ["chat", "text"])
+def test_trl_chat_template_and_trainers_accept_the_datasets(tiny_lm_dir, tmp_path, plan_format):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_lm_dir)
+    ds = trajectories_to_dataset(rows())
+    sft_data = to_prompt_completion_dataset(ds, LIB, plan_format=plan_format)
+    dpo_data = build_preference_pairs(ds, library=LIB, plan_format=plan_format)
+    tools = json.loads(sft_data[0]["tools"]) if plan_format == "chat" else None
+    rendered = apply_chat_template(sft_data[0], tokenizer, tools=tools)
+    expected = '"target_season": "winter_snow"' if plan_format == "chat" else 'target_season="winter_snow"'
+    assert expected in rendered["completion"] and expected not in rendered["prompt"]
+    assert "Styling goal: a snowy winter evening" in rendered["prompt"]
+    pair = apply_chat_template(dpo_data[0], tokenizer, tools=tools)
+    assert "weather_conditions" in pair["rejected"] and "weather_conditions" not in pair["chosen"]
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_lm_dir)
+    common = {"report_to": [], "use_cpu": True, "bf16": False, "max_length": None}
+    sft = SFTTrainer(model=model, args=SFTConfig(output_dir=str(tmp_path / "sft"), **common),
+                     train_dataset=sft_data, processing_class=tokenizer)  # fmt: skip
+    assert len(sft.train_dataset) == 2 and "input_ids" in sft.train_dataset.column_names
+    dpo = DPOTrainer(model=model, args=DPOConfig(output_dir=str(tmp_path / "dpo"), **common),
+                     train_dataset=dpo_data, processing_class=tokenizer)  # fmt: skip
+    assert len(dpo.train_dataset) == 1 and "chosen_ids" in dpo.train_dataset.column_names

@@ -1,0 +1,60 @@
+"""Trajectory data: schema, validation, group-safe splits, reward filtering, preference pairs, conversions."""
+
+from trl_styling.data.conversions import (
+    build_planner_prompt,
+    library_for,
+    plan_to_message,
+    to_prompt_completion_dataset,
+    tools_json,
+    trajectory_to_prompt_completion,
+)
+from trl_styling.data.operations import filter_by_reward, reward_statistics, split_by_base_image, split_counts
+from trl_styling.data.pairs import STRATEGIES, build_preference_pairs, shared_prefix_length
+from trl_styling.data.schema import (
+    CRITERIA,
+    CRITERIA_WEIGHTS,
+    REQUIRED_COLUMNS,
+    SPLITS,
+    TRAJECTORY_FEATURES,
+    VARIANTS,
+    Trajectory,
+    is_usable,
+    trajectories_to_dataset,
+    weighted_reward,
+)
+from trl_styling.data.validation import (
+    RowError,
+    TrajectoryValidationError,
+    find_trajectory_errors,
+    validate_trajectories,
+)
+
+__all__ = [
+    "CRITERIA",
+    "CRITERIA_WEIGHTS",
+    "REQUIRED_COLUMNS",
+    "SPLITS",
+    "STRATEGIES",
+    "TRAJECTORY_FEATURES",
+    "VARIANTS",
+    "RowError",
+    "Trajectory",
+    "TrajectoryValidationError",
+    "build_planner_prompt",
+    "build_preference_pairs",
+    "filter_by_reward",
+    "find_trajectory_errors",
+    "is_usable",
+    "library_for",
+    "plan_to_message",
+    "reward_statistics",
+    "shared_prefix_length",
+    "split_by_base_image",
+    "split_counts",
+    "to_prompt_completion_dataset",
+    "trajectories_to_dataset",
+    "tools_json",
+    "trajectory_to_prompt_completion",
+    "validate_trajectories",
+    "weighted_reward",
+]
