@@ -169,3 +169,23 @@ def test_trl_chat_template_and_trainers_accept_the_datasets(tiny_lm_dir, tmp_pat
     dpo = DPOTrainer(model=model, args=DPOConfig(output_dir=str(tmp_path / "dpo"), **common),
                      train_dataset=dpo_data, processing_class=tokenizer)  # fmt: skip
     assert len(dpo.train_dataset) == 1 and "chosen_ids" in dpo.train_dataset.column_names
+
+
+def test_brief_tool_specs_are_short_and_keep_every_tool():
+    from trl_styling.data import build_planner_prompt
+    from trl_styling.tools import get_tool_library
+
+    for name in ("simple", "regular", "complex"):
+        library = get_tool_library(name)
+        full = build_planner_prompt(None, "make it winter", library, plan_format="text")[0]["content"]
+        brief = build_planner_prompt(None, "make it winter", library, plan_format="text", tool_specs="brief")
+        brief_text = brief[0]["content"]
+        assert len(brief_text) < len(full) / 2
+        for spec in library:
+            assert f"- {spec.name}({', '.join(spec.required)}, ...)" in brief_text
+        tools = library.to_openai_tools(brief=True)
+        assert [t["function"]["name"] for t in tools] == list(library.names)
+        assert all(set(t["function"]["parameters"]["properties"]) == set(library[t["function"]["name"]].required)
+                   for t in tools)  # fmt: skip
+    with pytest.raises(ValueError, match="tool_specs must be one of"):
+        build_planner_prompt(None, "g", "simple", tool_specs="tiny")

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 PlanFormat = Literal["chat", "text"]
 PLAN_FORMATS: tuple[str, ...] = ("chat", "text")
+ToolSpecDetail = Literal["full", "brief"]
+TOOL_SPEC_DETAILS: tuple[str, ...] = ("full", "brief")
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +62,11 @@ TEXT_FORMAT_RULES = (
 STEPS_TAKEN_NOTE = "Steps already taken:\n{steps}\nContinue the plan with the remaining steps only."
 
 
-def _check_format(plan_format: str) -> None:
+def _check_format(plan_format: str, tool_specs: str = "full") -> None:
     if plan_format not in PLAN_FORMATS:
         raise ValueError(f"plan_format must be one of {PLAN_FORMATS}, got {plan_format!r}.")
+    if tool_specs not in TOOL_SPEC_DETAILS:
+        raise ValueError(f"tool_specs must be one of {TOOL_SPEC_DETAILS}, got {tool_specs!r}.")
 
 
 def library_for(library: LibraryLike, variant: str | None = None) -> ToolLibrary:
@@ -88,6 +92,7 @@ def build_planner_prompt(
     include_context: bool = True,
     include_image: bool = False,
     steps_taken: Plan | Sequence[PlanStep] | None = None,
+    tool_specs: ToolSpecDetail = "full",
 ) -> list[dict[str, Any]]:
     """The [system, user] messages given to a planner.
 
@@ -96,12 +101,17 @@ def build_planner_prompt(
     user content is ``[{"type": "image"}, {"type": "text", ...}]`` and the image itself goes in an
     ``images`` column (TRL fills the placeholder). At inference, render these messages with the same
     chat template and, for the chat format, ``tools=library.to_openai_tools()``, as training did.
+
+    ``tool_specs="brief"`` lists each tool with its required parameters only (no value sets): the full
+    specs are 1.1k-4k tokens with a Qwen tokenizer (Simple to Complex), more than the paper's 1024-token
+    training length, while a brief listing is a few hundred.
     """
-    _check_format(plan_format)
+    _check_format(plan_format, tool_specs)
     if plan_format == "chat":
         system = f"{PLANNER_ROLE}\n{CHAT_FORMAT_RULES}"
     else:
-        system = f"{PLANNER_ROLE}\n\n{TEXT_FORMAT_RULES}\n{library_for(library).describe()}"
+        listing = library_for(library).describe(brief=tool_specs == "brief")
+        system = f"{PLANNER_ROLE}\n\n{TEXT_FORMAT_RULES}\n{listing}"
     parts = []
     if include_context:
         if not isinstance(context, StyleContext):
@@ -148,9 +158,9 @@ def _json_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def tools_json(library: ToolLibrary) -> str:
+def tools_json(library: ToolLibrary, tool_specs: ToolSpecDetail = "full") -> str:
     """The library's OpenAI function-tool specs as JSON text (the ``tools`` column; see the module docstring)."""
-    return _json_text(library.to_openai_tools())
+    return _json_text(library.to_openai_tools(brief=tool_specs == "brief"))
 
 
 def _row_image(row: Mapping[str, Any]) -> Any:
@@ -170,6 +180,7 @@ def trajectory_to_prompt_completion(
     include_image: bool = False,
     plan_format: PlanFormat = "chat",
     include_context: bool = True,
+    tool_specs: ToolSpecDetail = "full",
 ) -> dict[str, Any]:
     """One trajectory row -> a TRL conversational prompt-completion example.
 
@@ -187,11 +198,12 @@ def trajectory_to_prompt_completion(
         plan_format=plan_format,
         include_context=include_context,
         include_image=include_image,
+        tool_specs=tool_specs,
     )
     plan = Plan.from_records(row["plan"])
     example: dict[str, Any] = {"prompt": prompt, "completion": [plan_to_message(plan, plan_format)]}
     if plan_format == "chat":
-        example["tools"] = tools_json(library)
+        example["tools"] = tools_json(library, tool_specs)
     if include_image:
         example["images"] = [_row_image(row)]
     example.update(reward=row.get("reward"), group_id=row.get("group_id"), trajectory_id=row.get("trajectory_id"))
@@ -215,13 +227,14 @@ def to_prompt_completion_dataset(
     include_image: bool = False,
     plan_format: PlanFormat = "chat",
     include_context: bool = True,
+    tool_specs: ToolSpecDetail = "full",
 ) -> Dataset:
     """Maps :func:`trajectory_to_prompt_completion` over a trajectory dataset.
 
     Rows that cannot be trained on (judge failed, or null/non-finite reward) are dropped first, with the
     count logged. The result keeps ``reward``, ``group_id`` and ``trajectory_id`` for the weighted trainers.
     """
-    _check_format(plan_format)
+    _check_format(plan_format, tool_specs)
     flags = dataset.select_columns([c for c in ("reward", "judge_failed") if c in dataset.column_names]).to_list()
     keep = [i for i, row in enumerate(flags) if is_usable(row)]
     if len(keep) < len(dataset):
@@ -238,7 +251,7 @@ def to_prompt_completion_dataset(
     kwargs = {"library": library, "include_image": include_image, "plan_format": plan_format}
     return dataset.map(
         trajectory_to_prompt_completion,
-        fn_kwargs={**kwargs, "include_context": include_context},
+        fn_kwargs={**kwargs, "include_context": include_context, "tool_specs": tool_specs},
         remove_columns=dataset.column_names,
         features=features,
         desc="Converting trajectories to prompt-completion",

@@ -144,6 +144,7 @@ def build_preference_pairs(
     weight_fn: str | Callable[[float, float], float] = "gap",
     plan_format: Literal["chat", "text"] = "chat",
     include_context: bool = True,
+    tool_specs: Literal["full", "brief"] = "full",
 ) -> Dataset:
     """DPO pairs within groups, in TRL's conversational explicit-prompt preference format.
 
@@ -196,12 +197,13 @@ def build_preference_pairs(
                     include_context=include_context,
                     include_image=include_image,
                     steps_taken=c_steps[:k] if k else None,
+                    tool_specs=tool_specs,
                 ),
                 "chosen": [plan_to_message(c_steps[k:], plan_format)],
                 "rejected": [plan_to_message(r_steps[k:], plan_format)],
             }
             if plan_format == "chat":
-                example["tools"] = tools_json(lib)
+                example["tools"] = tools_json(lib, tool_specs)
             if include_image:
                 image = images[c["index"]]["image"]
                 if image is None:

@@ -100,8 +100,28 @@ class ToolLibrary:
     def names(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self.tools)
 
-    def to_openai_tools(self) -> list[dict[str, Any]]:
-        return [spec.to_openai() for spec in self.tools]
+    def to_openai_tools(self, brief: bool = False) -> list[dict[str, Any]]:
+        """OpenAI function-tool specs. ``brief`` keeps only names and required parameters with their JSON
+        types (no descriptions, no value sets), for training sequences that must stay short."""
+        if not brief:
+            return [spec.to_openai() for spec in self.tools]
+        return [
+            {
+                "type": "function",
+                "function": {
+                    "name": spec.name,
+                    "parameters": {
+                        "type": "object",
+                        "properties": {
+                            name: {"type": spec.parameters["properties"][name].get("type", "string")}
+                            for name in spec.required
+                        },
+                        "required": list(spec.required),
+                    },
+                },
+            }
+            for spec in self.tools
+        ]
 
     # ----------------------------------------------------------------------------------------------------------
 
@@ -159,14 +179,19 @@ class ToolLibrary:
 
     # ----------------------------------------------------------------------------------------------------------
 
-    def describe(self, verbose: bool = False) -> str:
+    def describe(self, verbose: bool = False, brief: bool = False) -> str:
         """Plain-text listing of the tools for a system prompt (deterministic).
 
         Value sets (context vocabularies, dimension names, object categories, regions) are listed once and
         referenced as ``<name>``; each tool is one signature line, ``?`` marking optional parameters, so the
         listing stays short enough for training sequences. ``verbose=True`` adds one line per parameter
-        with its description.
+        with its description. ``brief=True`` gives one short line per tool (name and required parameters, no
+        value sets, no descriptions): a planner then learns the values from its training data.
         """
+        if brief:
+            lines = [f'Tool library "{self.name}". Call a tool as name(parameter=value, ...).']
+            lines += [f"- {spec.name}({', '.join(spec.required)}, ...)" for spec in self.tools]
+            return "\n".join(lines)
         used = {ref for spec in self.tools for ref in _set_refs(spec.parameters)}
         lines = [
             f'Tool library "{self.name}" ({len(self.tools)} tools). Call a tool as name(parameter=value, ...); '
