@@ -45,6 +45,9 @@ TRAJECTORY_FEATURES = Features(
         "image": Image(),
         "context": CONTEXT_FEATURES,
         "goal": Value("string"),
+        # The goal's machine-readable spec (JSON text, e.g. ``StylingGoal.to_dict()`` of the hermetic world:
+        # targets, preserved dimensions/objects, region), so a planner can be re-scored on the same goal.
+        "goal_spec": Value("string"),
         "plan": List(PLAN_STEP_FEATURES),
         "instruction": Value("string"),
         "edited_image": Image(),
@@ -100,6 +103,7 @@ class Trajectory:
 
     ``plan`` is a :class:`~trl_styling.tools.Plan` or a list of ``{"reasoning", "tool", "arguments"}``
     dicts (arguments as a dict or a JSON string). ``criteria`` maps criterion name to a 0-5 score.
+    ``goal_spec`` is the goal's machine-readable form (a mapping, stored as JSON text), when the source has one.
     """
 
     trajectory_id: str
@@ -115,6 +119,7 @@ class Trajectory:
     instruction: str = ""
     edited_image: Any = None
     criteria: Mapping[str, float | None] = field(default_factory=dict)
+    goal_spec: Mapping[str, Any] | str | None = None
     judge_failed: bool = False
     judge_error: str | None = None
     split: str = ""
@@ -136,6 +141,7 @@ class Trajectory:
             "image": self.image,
             "context": context,
             "goal": self.goal,
+            "goal_spec": _json_or_none(self.goal_spec),
             "plan": _plan_records(self.plan),
             "instruction": self.instruction,
             "edited_image": self.edited_image,
@@ -145,6 +151,12 @@ class Trajectory:
             "judge_error": self.judge_error,
             "split": self.split,
         }
+
+
+def _json_or_none(spec: Mapping[str, Any] | str | None) -> str | None:
+    if spec is None or isinstance(spec, str):
+        return spec
+    return json.dumps(dict(spec), sort_keys=True)
 
 
 def trajectories_to_dataset(items: Iterable[Trajectory | Mapping[str, Any]]) -> Dataset:
