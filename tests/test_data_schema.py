@@ -33,8 +33,8 @@ def rows(*trajs: Trajectory) -> list[dict]:
 
 def test_features_columns_and_types():
     assert list(TRAJECTORY_FEATURES) == [
-        "trajectory_id", "group_id", "base_image_id", "variant", "theme", "image", "context", "goal", "plan",
-        "instruction", "edited_image", "reward", *CRITERIA, "judge_failed", "judge_error", "split",
+        "trajectory_id", "group_id", "base_image_id", "variant", "theme", "image", "context", "goal", "goal_spec",
+        "plan", "instruction", "edited_image", "reward", *CRITERIA, "judge_failed", "judge_error", "split",
     ]  # fmt: skip
     assert isinstance(TRAJECTORY_FEATURES["image"], Image) and isinstance(TRAJECTORY_FEATURES["edited_image"], Image)
     assert TRAJECTORY_FEATURES["reward"] == Value("float64")
