@@ -1,8 +1,8 @@
 """Step time and peak memory of the weighted trainers against TRL's own, on identical batches, as ratios.
 
 RW and SW are compared with `SFTTrainer`, weighted DPO with `DPOTrainer`. Step times are measured in one
-process with the methods interleaved (round robin, median of repeats), so machine noise hits every method
-alike. Peak memory is measured in a separate child process per method, over the training steps only: the
+process with the methods interleaved (shuffled round robin, median of repeats), so machine noise hits every
+method alike. Peak memory is measured in a separate child process per method, over the training steps only: the
 CUDA peak on GPU; on CPU the resident-set high-water mark (VmHWM), reset just before the steps.
 
     python benchmarks/trainer_overhead.py --quick            # < 1 min on 2 CPU cores
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -183,7 +184,7 @@ def main() -> None:
         child(args.child, args.model_dir, args.batch_size, args.completion_words)
         return
 
-    repeats = args.repeats or (10 if args.quick else 30)
+    repeats = args.repeats or (4 if args.quick else 10)
     hidden = args.hidden_size or (64 if args.quick else 256)
     layers = args.num_layers or (2 if args.quick else 4)
     words = args.completion_words or (8 if args.quick else 32)
@@ -191,10 +192,15 @@ def main() -> None:
     trainers = {m: build_trainer(m, model_dir, args.batch_size, words, tempfile.mkdtemp()) for m in METHODS}
     for trainer, batch in trainers.values():  # warm-up
         timed_step(trainer, batch)
+    # Each visit runs one untimed step first: a method that follows a memory-hungry one (DPO) would
+    # otherwise pay the allocator's page faults. The visiting order is shuffled every round.
     times: dict[str, list[float]] = {m: [] for m in METHODS}
+    order = random.Random(0)
     for _ in range(repeats):
-        for method, (trainer, batch) in trainers.items():
-            times[method].append(timed_step(trainer, batch))
+        for method in order.sample(METHODS, len(METHODS)):
+            trainer, batch = trainers[method]
+            timed_step(trainer, batch)
+            times[method] += [timed_step(trainer, batch) for _ in range(2)]
     memory = measure_memory(METHODS, model_dir, args.batch_size, words)
 
     medians = {m: statistics.median(t) for m, t in times.items()}
