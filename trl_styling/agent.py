@@ -1,0 +1,286 @@
+"""The styling agent: image + goal -> context, plan with reasoning, instruction, edited image (paper §2.1).
+
+::
+
+    agent = StylingAgent.for_world(HFPlanner(model, tokenizer, "regular"), "regular")
+    result = agent.run(image, goal, best_of_n=4, seed=0)
+    result.plan.to_text(), result.instruction, result.edited_image, result.score
+
+**Planners.** :class:`HFPlanner` runs a trained transformers model (LM or VLM), prompted with
+:func:`~trl_styling.data.build_planner_prompt` exactly as the training conversions did (same
+``plan_format``, ``tool_specs``, ``include_context``, ``include_image``), and reads its output with the
+tolerant :func:`~trl_styling.tools.parse_plan`. :class:`TeacherPlanner` is the world's rule teacher. Any
+object with the pipeline's ``propose(context, goal, n, *, image, seed) -> list[PlanProposal]`` works.
+
+**Goals.** A :class:`~trl_styling.world.goals.StylingGoal` or plain text. A model planner reads the text
+either way; the world's teacher and judge need the structure (``needs_structured_goal``). With a plain-text
+goal the world judge cannot score, so ``score`` is None, and ``best_of_n > 1`` (which ranks candidates by
+the judge) needs a StylingGoal and a judge: the agent raises ``ValueError`` otherwise.
+
+**Best-of-N.** ``n`` plans are proposed (an HF planner: the first greedy, the rest sampled), each is turned
+into an instruction, executed by the editor and scored by the judge; the highest reward wins (ties: the
+earlier candidate). Every candidate is returned in ``candidates``.
+
+**Failures and the fallback.** Unparsable model output is reported in ``errors`` and retried with sampling
+(``max_retries``). When no candidate yields an executed plan, the agent asks ``fallback_planner`` (if given)
+for one plan; failing that it returns the input image unchanged with ``plan=None``, ``instruction=""`` and
+``fallback="identity"`` (scored as a no-op when the judge can), never a half-made edit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from PIL import Image
+
+from trl_styling.context import StyleContext
+from trl_styling.pipeline.backends.world import (
+    TeacherPlanner,
+    WorldContextExtractor,
+    WorldEditor,
+    WorldJudge,
+)
+from trl_styling.pipeline.instructions import TemplateInstructionSynthesizer
+from trl_styling.pipeline.stages import JudgeRequest, PlanProposal, goal_text
+from trl_styling.tools import Plan, PlanParseError, ToolLibrary, parse_plan, resolve_library
+
+if TYPE_CHECKING:
+    from trl_styling.pipeline.stages import Goal
+    from trl_styling.world.judge import JudgeResult
+
+__all__ = ["AgentResult", "Candidate", "HFPlanner", "StylingAgent", "TeacherPlanner"]
+
+
+@dataclass
+class Candidate:
+    """One proposed plan and what became of it (``errors``: parse, edit or judge problems)."""
+
+    plan: Plan | None
+    instruction: str = ""
+    edited_image: Image.Image | None = None
+    final_context: StyleContext | None = None
+    score: JudgeResult | None = None
+    raw: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AgentResult:
+    """The chosen candidate (``plan`` carries the per-step reasoning) plus everything tried."""
+
+    context: StyleContext
+    plan: Plan | None
+    instruction: str
+    edited_image: Image.Image
+    score: JudgeResult | None
+    candidates: list[Candidate]
+    errors: list[str]
+    fallback: Literal["fallback_planner", "identity"] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class HFPlanner:
+    """A trained transformers planner (causal LM or VLM), prompted as in training; see the module docstring.
+
+    ``processor`` is the tokenizer (LM) or the processor (VLM). Proposal 0 decodes greedily, the others and
+    every retry sample at ``temperature`` (with ``temperature <= 0`` all decode greedily and retries could only
+    repeat the same text, so none are made). Torch's global RNG is left untouched (a forked RNG per call).
+    """
+
+    needs_structured_goal = False
+
+    def __init__(
+        self,
+        model: Any,
+        processor: Any,
+        library: ToolLibrary | str,
+        *,
+        plan_format: Literal["text", "chat"] = "text",
+        tool_specs: Literal["brief", "full"] = "brief",
+        include_context: bool = True,
+        include_image: bool = False,
+        max_new_tokens: int = 256,
+        temperature: float = 0.7,
+        top_p: float = 1.0,
+        max_retries: int = 2,
+    ) -> None:
+        if plan_format not in ("text", "chat") or tool_specs not in ("brief", "full"):
+            raise ValueError(f"plan_format must be 'text'/'chat' and tool_specs 'brief'/'full', got {plan_format!r}, "
+                             f"{tool_specs!r}.")  # fmt: skip
+        if max_retries < 0 or max_new_tokens < 1:
+            raise ValueError("max_retries must be >= 0 and max_new_tokens >= 1.")
+        self.model, self.processor = model, processor
+        self.tokenizer = getattr(processor, "tokenizer", processor)
+        self.library = resolve_library(library)
+        self.plan_format, self.tool_specs = plan_format, tool_specs
+        self.include_context, self.include_image = include_context, include_image
+        self.max_new_tokens, self.temperature, self.top_p = max_new_tokens, float(temperature), float(top_p)
+        self.max_retries = max_retries if self.temperature > 0 else 0
+
+    def messages(self, context: StyleContext | None, goal: Goal, image: Image.Image | None = None) -> list[dict]:
+        """The prompt messages, exactly as :func:`~trl_styling.data.build_planner_prompt` builds them for training."""
+        from trl_styling.data import build_planner_prompt
+
+        messages = build_planner_prompt(context, goal_text(goal), self.library, plan_format=self.plan_format,
+                                        include_context=self.include_context, include_image=self.include_image,
+                                        tool_specs=self.tool_specs)  # fmt: skip
+        if self.include_image:
+            if image is None:
+                raise ValueError("This planner was trained with images (include_image=True); pass the image.")
+            user = messages[1]
+            content = [{**part, "image": image} if part.get("type") == "image" else part for part in user["content"]]
+            messages[1] = {**user, "content": content}
+        return messages
+
+    def generate(self, messages: list[dict], *, sample: bool, seed: int) -> str:
+        import torch
+
+        tools = self.library.to_openai_tools(brief=self.tool_specs == "brief") if self.plan_format == "chat" else None
+        inputs = self.processor.apply_chat_template(messages, tools=tools, add_generation_prompt=True, tokenize=True,
+                                                    return_dict=True, return_tensors="pt")  # fmt: skip
+        device = getattr(self.model, "device", torch.device("cpu"))
+        inputs = {k: v.to(device) if hasattr(v, "to") else v for k, v in inputs.items()}
+        options: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "do_sample": sample}
+        if sample:
+            options.update(temperature=self.temperature, top_p=self.top_p)
+        if self.tokenizer.pad_token_id is not None:
+            options["pad_token_id"] = self.tokenizer.pad_token_id
+        devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):  # the caller's RNG state is not consumed
+            torch.manual_seed(seed)
+            output = self.model.generate(**inputs, **options)
+        prompt_length = inputs["input_ids"].shape[1]
+        return self.tokenizer.decode(output[0, prompt_length:], skip_special_tokens=True)
+
+    def propose(
+        self, context: StyleContext, goal: Goal, n: int, *, image: Image.Image | None = None, seed: int = 0
+    ) -> list[PlanProposal]:
+        messages = self.messages(context, goal, image)
+        proposals = []
+        for k in range(n):
+            errors: list[str] = []
+            raw, plan, attempts = None, None, 0
+            for attempt in range(1 + self.max_retries):
+                attempts += 1
+                sample = self.temperature > 0 and (k > 0 or attempt > 0)
+                raw = self.generate(messages, sample=sample, seed=seed * 1000 + k * 10 + attempt)
+                try:
+                    plan = parse_plan(raw, self.library)
+                    break
+                except PlanParseError as e:
+                    errors.append(f"attempt {attempt + 1}: invalid plan: {e}")
+            proposals.append(PlanProposal(plan=plan, raw=raw, errors=tuple(errors), attempts=attempts))
+        return proposals
+
+
+class StylingAgent:
+    """Runs the four stages on one image: extract context, plan, synthesize the instruction, edit (+ judge)."""
+
+    def __init__(
+        self,
+        planner: Any,
+        context_extractor: Any,
+        editor: Any,
+        judge: Any = None,
+        library: ToolLibrary | str | None = None,
+        instruction_synthesizer: Any = None,
+        fallback_planner: Any = None,
+    ) -> None:
+        library = library if library is not None else getattr(planner, "library", None)
+        if library is None:
+            raise ValueError("Pass library= (a ToolLibrary or 'simple'/'regular'/'complex').")
+        self.library = resolve_library(library)
+        self.planner, self.extractor, self.editor, self.judge = planner, context_extractor, editor, judge
+        self.synthesizer = instruction_synthesizer or TemplateInstructionSynthesizer(self.library)
+        self.fallback_planner = fallback_planner
+
+    @classmethod
+    def for_world(cls, planner: Any, library: ToolLibrary | str, *, judge: bool = True, judge_noise_std: float = 0.0,
+                  seed: int = 0, **kwargs: Any) -> StylingAgent:  # fmt: skip
+        """The agent with the hermetic world's oracle extractor, parametric editor and (noise-free) judge."""
+        return cls(planner, WorldContextExtractor(seed=seed), WorldEditor(library=library, seed=seed),
+                   WorldJudge(seed=seed, noise_std=judge_noise_std) if judge else None, library, **kwargs)  # fmt: skip
+
+    def _can_score(self, goal: Goal) -> bool:
+        return self.judge is not None and not (isinstance(goal, str) and getattr(self.judge, "needs_structured_goal",
+                                                                                False))  # fmt: skip
+
+    def run(self, image: Image.Image, goal: Goal, *, best_of_n: int = 1, seed: int = 0,
+            context: StyleContext | None = None) -> AgentResult:  # fmt: skip
+        """See the module docstring. ``context`` skips extraction (e.g. a user photo the oracle cannot read)."""
+        if isinstance(best_of_n, bool) or not isinstance(best_of_n, int) or best_of_n < 1:
+            raise ValueError(f"best_of_n must be a positive integer, got {best_of_n!r}.")
+        if best_of_n > 1 and not self._can_score(goal):
+            raise ValueError("best_of_n > 1 ranks candidates by the judge: pass a judge, and with the world's "
+                             "programmatic judge a StylingGoal (a plain-text goal cannot be scored).")  # fmt: skip
+        if isinstance(goal, str) and getattr(self.planner, "needs_structured_goal", False):
+            raise ValueError(f"{type(self.planner).__name__} needs a StylingGoal, got plain text {goal!r}.")
+        errors: list[str] = []
+        notes: list[str] = []
+        if self.judge is not None and not self._can_score(goal):
+            notes.append("not scored: the judge needs a StylingGoal and the goal is plain text")
+        if context is None:
+            try:
+                context = self.extractor.extract(image, hint=None, seed=seed)
+            except Exception as e:  # noqa: BLE001 - reported; the planner then sees every dimension as unknown
+                errors.append(f"context extraction failed: {type(e).__name__}: {e}")
+                context = StyleContext()
+        proposals = self.planner.propose(context, goal, best_of_n, image=image, seed=seed)
+        candidates = [self._execute(image, context, goal, p, seed + k) for k, p in enumerate(proposals)]
+        for k, candidate in enumerate(candidates):
+            errors += [f"candidate {k}: {e}" for e in candidate.errors]
+        fallback = None
+        done = [c for c in candidates if c.edited_image is not None]
+        if not done and self.fallback_planner is not None:
+            fallback = "fallback_planner"
+            try:
+                proposal = self.fallback_planner.propose(context, goal, 1, image=image, seed=seed)[0]
+                candidate = self._execute(image, context, goal, proposal, seed)
+                candidates.append(candidate)
+                errors += [f"fallback planner: {e}" for e in candidate.errors]
+                done = [candidate] if candidate.edited_image is not None else []
+            except Exception as e:  # noqa: BLE001
+                errors.append(f"fallback planner: {type(e).__name__}: {e}")
+        if not done:
+            return self._identity(image, context, goal, candidates, errors, notes)
+        scored = [c for c in done if c.score is not None]
+        best = max(scored, key=lambda c: c.score.reward) if best_of_n > 1 and scored else done[0]
+        assert best.edited_image is not None
+        return AgentResult(context, best.plan, best.instruction, best.edited_image, best.score, candidates, errors,
+                           fallback, notes)  # fmt: skip
+
+    def _execute(self, image: Image.Image, context: StyleContext, goal: Goal, proposal: PlanProposal,
+                 seed: int) -> Candidate:  # fmt: skip
+        candidate = Candidate(plan=proposal.plan, raw=proposal.raw, errors=list(proposal.errors))
+        if proposal.plan is None:
+            if not proposal.errors:
+                candidate.errors.append("the planner returned no plan")
+            return candidate
+        candidate.instruction = self.synthesizer.synthesize(proposal.plan, context, goal)
+        try:
+            edited = self.editor.edit(image, context, proposal.plan, candidate.instruction, scene=None, seed=seed)
+        except Exception as e:  # noqa: BLE001 - e.g. a plan the editor cannot execute
+            candidate.errors.append(f"edit failed: {type(e).__name__}: {e}")
+            return candidate
+        candidate.edited_image, candidate.final_context = edited.image, edited.context
+        if self._can_score(goal):
+            request = JudgeRequest(goal, context, edited.context, image, edited.image, proposal.plan,
+                                   candidate.instruction, edited.trace)  # fmt: skip
+            candidate.score = self._score(request, candidate.errors)
+        return candidate
+
+    def _score(self, request: JudgeRequest, errors: list[str]) -> JudgeResult | None:
+        try:
+            return self.judge.score(request)
+        except Exception as e:  # noqa: BLE001 - a judge failure is reported, never a score of 0
+            errors.append(f"judge failed: {type(e).__name__}: {e}")
+            return None
+
+    def _identity(self, image: Image.Image, context: StyleContext, goal: Goal, candidates: list[Candidate],
+                  errors: list[str], notes: list[str]) -> AgentResult:  # fmt: skip
+        notes.append("no candidate produced an executable plan: returning the input image unchanged")
+        score = None
+        if self._can_score(goal):
+            score = self._score(JudgeRequest(goal, context, context, image, image), errors)
+        return AgentResult(context, None, "", image.copy(), score, candidates, errors, "identity", notes)

@@ -1,0 +1,252 @@
+"""The ``trl-styling`` command line: ``generate`` trajectory datasets, report their ``stats``, list ``backends``.
+
+Examples::
+
+    trl-styling generate --variant regular --num-groups 300 --rollouts 3 --seed 0 --out data/regular --num-workers 2
+    trl-styling stats data/regular            # writes data/regular/report/ (PNG + JSON) and prints a summary
+    trl-styling backends                      # registered backends per pipeline stage
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+# Flag of each stage's backend option (stage names are the registry's).
+STAGE_FLAGS: dict[str, str] = {
+    "render": "--renderer",
+    "extract_context": "--extractor",
+    "plan": "--planner",
+    "synthesize_instruction": "--instruction-synthesizer",
+    "edit": "--editor",
+    "judge": "--judge",
+}
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return value
+
+
+def _image_size(text: str) -> int:
+    value = _positive_int(text)
+    if value < 32:
+        raise argparse.ArgumentTypeError(f"must be at least 32 pixels, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    value = _non_negative_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {text!r}")
+    return value
+
+
+def _floats(count: int, what: str) -> Any:
+    def parse(text: str) -> tuple[float, ...]:
+        try:
+            values = tuple(float(x) for x in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+        if len(values) != count:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return values
+
+    return parse
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"must be a JSON object ({e.msg}), got {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"must be a JSON object, got {text!r}")
+    return value
+
+
+def _teacher_noise(text: str) -> str | dict[str, float]:
+    if text in ("default", "clean"):
+        return text
+    from trl_styling.pipeline.backends.world import resolve_teacher_noise
+
+    value = _json_object(text)
+    try:
+        resolve_teacher_noise(value)
+    except (ValueError, TypeError) as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trl-styling", description="Tool-using image-styling planners with TRL.")
+    sub = parser.add_subparsers(dest="command", metavar="{generate,stats,backends}")
+    sub.required = True
+
+    description = (
+        "Generate scored trajectories: base image, context, goal, plans, instructions, edited images and judge "
+        "scores; resumes an interrupted run in the same --out."
+    )
+    gen = sub.add_parser("generate", help="generate a trajectory dataset (resumable)", description=description)
+    gen.add_argument("--variant", required=True, choices=["simple", "regular", "complex"], help="dataset variant")
+    gen.add_argument("--num-groups", required=True, type=_positive_int, help="groups (base image, goal) to generate")
+    gen.add_argument("--rollouts", type=_positive_int, default=3, help="plans per group (default 3)")
+    gen.add_argument("--seed", type=_non_negative_int, default=0, help="run seed (default 0)")
+    gen.add_argument("--out", required=True, help="output directory (the dataset, shards, generation.json)")
+    gen.add_argument("--num-workers", type=_positive_int, default=1, help="worker processes (default 1)")
+    gen.add_argument("--image-size", type=_image_size, default=256, help="base image size in pixels (default 256)")
+    gen.add_argument("--shard-size", type=_positive_int, default=25, help="groups per shard (default 25)")
+    gen.add_argument("--goals-per-image", type=_positive_int, default=1, help="groups sharing a base image")
+    gen.add_argument("--library", choices=["simple", "regular", "complex"], help="tool library (default: variant)")
+    for stage, flag in STAGE_FLAGS.items():
+        gen.add_argument(flag, dest=f"backend_{stage}", metavar="NAME", help=f"{stage} backend (see `backends`)")
+    gen.add_argument("--backend-kwargs", type=_json_object, default={}, metavar="JSON",
+                     help='per-stage backend options, e.g. \'{"judge": {"noise_std": 0.2}}\'')  # fmt: skip
+    gen.add_argument("--teacher-noise", type=_teacher_noise, default="default", metavar="default|clean|JSON",
+                     help="world teacher mistake rates (TeacherNoise fields as JSON)")  # fmt: skip
+    gen.add_argument("--extractor-noise", type=_probability, default=0.0, help="world extractor misread rate")
+    gen.add_argument("--judge-noise-std", type=_non_negative_float, default=0.0, help="world judge noise std")
+    gen.add_argument("--judge-cme", type=_floats(2, "two weights W1,W2"), metavar="W1,W2",
+                     help="FIRM CME reward 5*execution*(W1+W2*consistency)")  # fmt: skip
+    gen.add_argument("--split-ratios", type=_floats(3, "three ratios TRAIN,VAL,TEST"), default=(0.8, 0.1, 0.1),
+                     metavar="TRAIN,VAL,TEST", help="split by base image (default 0.8,0.1,0.1)")  # fmt: skip
+    gen.add_argument("--split-seed", type=_non_negative_int, help="seed of the split (default: --seed)")
+    gen.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                     help="module to import to register backends (repeatable)")  # fmt: skip
+    gen.add_argument("--no-progress", action="store_true", help="no progress bar")
+    gen.add_argument("--overwrite", action="store_true", help="discard shards of a different configuration in --out")
+    gen.set_defaults(subparser=gen)
+
+    stats = sub.add_parser("stats", help="reward statistics and plots of a generated dataset")
+    stats.add_argument("dataset_dir", metavar="DIR", help="a directory written by `trl-styling generate`")
+    stats.add_argument("--out", help="report directory (default DIR/report)")
+    stats.set_defaults(subparser=stats)
+
+    backends = sub.add_parser("backends", help="list the registered backends of each pipeline stage")
+    backends.set_defaults(subparser=backends)
+    return parser
+
+
+def _generate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from trl_styling.pipeline.config import GenerationConfig
+    from trl_styling.pipeline.generate import GenerationFailedError, run_generation
+    from trl_styling.pipeline.registry import import_plugins, list_backends
+    from trl_styling.pipeline.shards import ConfigMismatchError, GenerationLockedError
+
+    try:
+        import_plugins(args.plugin)
+    except ImportError as e:
+        parser.error(f"argument --plugin: cannot import {e.name or e}: {e}")
+    backends = {}
+    for stage, flag in STAGE_FLAGS.items():
+        name = getattr(args, f"backend_{stage}")
+        if name is None:
+            continue
+        if name not in list_backends(stage):
+            parser.error(f"argument {flag}: unknown {stage} backend {name!r}; registered: "
+                         f"{', '.join(list_backends(stage))}")  # fmt: skip
+        backends[stage] = name
+    unknown = sorted(set(args.backend_kwargs) - set(STAGE_FLAGS))
+    if unknown or not all(isinstance(v, dict) for v in args.backend_kwargs.values()):
+        parser.error(f"argument --backend-kwargs: keys must be stages ({', '.join(STAGE_FLAGS)}) mapping to JSON "
+                     f"objects, got {json.dumps(args.backend_kwargs)}")  # fmt: skip
+    try:
+        config = GenerationConfig(
+            variant=args.variant, num_groups=args.num_groups, rollouts=args.rollouts, seed=args.seed,
+            out_dir=args.out, image_size=args.image_size, shard_size=args.shard_size, num_workers=args.num_workers,
+            goals_per_image=args.goals_per_image, library=args.library, backends=backends,
+            backend_kwargs=args.backend_kwargs, teacher_noise=args.teacher_noise,
+            extractor_noise=args.extractor_noise, judge_noise_std=args.judge_noise_std, judge_cme=args.judge_cme,
+            split_ratios=args.split_ratios, split_seed=args.split_seed, plugins=tuple(args.plugin),
+            progress=not args.no_progress, overwrite=args.overwrite,
+        )  # fmt: skip
+    except ValueError as e:
+        parser.error(str(e))
+    try:
+        summary = run_generation(config)
+    except (ConfigMismatchError, GenerationLockedError) as e:
+        parser.error(f"argument --out: {e}")
+    except GenerationFailedError as e:
+        print(f"trl-styling generate: error: {e}", file=sys.stderr)
+        return 1
+    print(format_generation_summary(summary, args.out))
+    return 0
+
+
+def format_generation_summary(summary: dict[str, Any], out: str) -> str:
+    counts, timings = summary["counts"], summary["timings"]
+    splits = ", ".join(f"{name} {c['trajectories']}" for name, c in counts["splits"].items())
+    lines = [f"Saved {counts['trajectories']} trajectories ({counts['groups']} groups; {splits}) to {out}"]
+    if counts["shards_reused"]:
+        lines.append(f"Resumed: reused {counts['shards_reused']} of {counts['shards']} shards.")
+    rate = timings["trajectories_per_second"]
+    lines.append(
+        f"Throughput: {timings['trajectories_generated']} trajectories in {timings['wall_seconds']:.1f} s = "
+        + (f"{rate:.2f} trajectories/s" if rate else "n/a (nothing new to generate)")
+        + f" with {timings['num_workers']} worker(s) (+ {timings['assemble_seconds']:.1f} s to split and save)."
+    )
+    if counts["judge_failed"] or counts["failures"]:
+        lines.append(f"Judge failures: {counts['judge_failed']} rows (kept, judge_failed=True); other failures: "
+                     f"{counts['failures']} (see generation.json).")  # fmt: skip
+    return "\n".join(lines)
+
+
+def _stats(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from trl_styling.pipeline.report import dataset_report, format_report
+
+    try:
+        report = dataset_report(args.dataset_dir, args.out)
+    except FileNotFoundError as e:
+        parser.error(f"argument DIR: {e}")
+    print(format_report(report))
+    return 0
+
+
+def _backends() -> int:
+    from trl_styling.pipeline.registry import list_backends
+
+    for stage, flag in STAGE_FLAGS.items():
+        print(f"{stage:<24} {flag:<26} {', '.join(list_backends(stage))}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        return _generate(args, args.subparser)
+    if args.command == "stats":
+        return _stats(args, args.subparser)
+    return _backends()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
