@@ -374,3 +374,13 @@ def test_sft_trainer_trains_tiny_vl_model(tiny_vlm_dir: Path, tmp_path: Path) ->
     changed = _changed(model, before)
     assert any(n.startswith("model.visual.merger") for n in changed)
     assert any(n.startswith("model.language_model") for n in changed)
+
+
+def test_tokenizer_corpus_makes_domain_text_shorter():
+    from trl_styling.testing import train_tiny_tokenizer
+
+    text = "[REASONING] The goal asks for a flooded cathedral of whispering lanterns. [ACTION] flooded_lanterns()"
+    base = train_tiny_tokenizer()
+    fitted = train_tiny_tokenizer(corpus=[text] * 50)
+    assert len(fitted(text)["input_ids"]) < len(base(text)["input_ids"])
+    assert fitted.decode(fitted(text)["input_ids"]) == text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from trl_styling.testing.corpus import tiny_corpus
@@ -28,8 +29,13 @@ MARKUP_TOKENS: tuple[str, ...] = (
 )
 
 
-def train_tiny_tokenizer(*, vocab_size: int = 1536, vision: bool = False) -> PreTrainedTokenizerFast:
+def train_tiny_tokenizer(
+    *, vocab_size: int = 1536, vision: bool = False, corpus: Iterable[str] | None = None
+) -> PreTrainedTokenizerFast:
     """Train a byte-level BPE tokenizer on the embedded corpus and wrap it with the chat template.
+
+    ``corpus`` adds texts to the embedded corpus (e.g. a dataset's prompts and plans), so that a planner
+    built for that data gets a tokenizer as compact on it as a pretrained one would be.
 
     Special tokens take the first ids (``<|endoftext|>`` 0, ``<|im_start|>`` 1, ``<|im_end|>`` 2, then the
     vision tokens 3-6 when ``vision=True``); the markup tokens (``<think>``, ``<tool_call>``, ...) come last.
@@ -54,7 +60,8 @@ def train_tiny_tokenizer(*, vocab_size: int = 1536, vision: bool = False) -> Pre
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tok.train_from_iterator(tiny_corpus(), trainer=trainer)
+    texts = tiny_corpus() if corpus is None else [*tiny_corpus(), *corpus]
+    tok.train_from_iterator(texts, trainer=trainer)
     tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in MARKUP_TOKENS])
     return PreTrainedTokenizerFast(
         tokenizer_object=tok,
