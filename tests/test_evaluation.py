@@ -1,0 +1,81 @@
+"""evaluate_planner and the comparison report on a small generated Regular dataset."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from datasets import load_from_disk
+
+from trl_styling.evaluation import OraclePlanner, evaluate_planner, goals_of_split, write_comparison
+from trl_styling.pipeline import GenerationConfig, PlanProposal, generate_dataset, load_group_specs
+from trl_styling.pipeline.backends.world import TeacherPlanner
+from trl_styling.tools import Plan, PlanStep
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    out = tmp_path_factory.mktemp("eval-data")
+    config = GenerationConfig(variant="regular", num_groups=20, rollouts=3, seed=3, out_dir=str(out), image_size=64,
+                              split_ratios=(0.5, 0.0, 0.5), progress=False)  # fmt: skip
+    generate_dataset(config)
+    return load_from_disk(str(out)), load_group_specs(out)
+
+
+class BrokenPlanner:
+    """Never produces a valid plan (a planner that only babbles)."""
+
+    needs_structured_goal = False
+
+    def propose(self, context, goal, n, *, image=None, seed=0):
+        return [PlanProposal(plan=None, raw="blah", errors=("invalid plan: no step found",)) for _ in range(n)]
+
+
+class OneWrongStepPlanner:
+    """Always sets the season to dry_season, whatever the goal asks."""
+
+    needs_structured_goal = False
+
+    def propose(self, context, goal, n, *, image=None, seed=0):
+        step = PlanStep("Dry season.", "season_cycle", {"target_season": "dry_season"})
+        return [PlanProposal(plan=Plan((step,))) for _ in range(n)]
+
+
+def test_oracle_beats_teacher_beats_wrong_beats_nothing(data, tmp_path):
+    dataset, specs = data
+    test = dataset["test"]
+    num_goals = len(goals_of_split(test))
+    assert num_goals >= 5
+    kwargs = {"group_specs": specs, "progress": False}
+    oracle = evaluate_planner(OraclePlanner("regular"), test, "regular", **kwargs)
+    teacher = evaluate_planner(TeacherPlanner(library="regular", seed=0), test, "regular", **kwargs)
+    wrong = evaluate_planner(OneWrongStepPlanner(), test, "regular", **kwargs)
+    broken = evaluate_planner(BrokenPlanner(), test, "regular", **kwargs)
+
+    assert len(oracle.results) == num_goals
+    assert oracle.summary["validity"].mean == 1.0 and oracle.summary["tool_f1"].mean == 1.0
+    assert oracle.summary["preservation_violations"].mean == 0.0
+    assert oracle.summary["reward"].mean >= 4.5
+    assert oracle.summary["reward"].mean > teacher.summary["reward"].mean > wrong.summary["reward"].mean
+    assert wrong.summary["reward"].mean > broken.summary["reward"].mean - 0.5  # a no-op is not rewarded more
+    assert broken.summary["validity"].mean == 0.0 and broken.summary["tool_f1"].mean == 0.0
+    assert broken.results[0].errors == ("invalid plan: no step found",)
+    # the wrong planner changes only the season: precision 1 exactly where the goal asks for a season change
+    for row, result in zip(goals_of_split(test), wrong.results, strict=True):
+        targets = json.loads(row["goal_spec"])["targets"]
+        assert result.tool_precision == (1.0 if "season" in targets else 0.0)
+
+    table = write_comparison({"oracle": oracle, "teacher": teacher, "broken": broken}, tmp_path,
+                             reference={"teacher (dataset mean)": 3.6})  # fmt: skip
+    assert table.splitlines()[2].startswith("| oracle | ")
+    saved = json.loads((tmp_path / "comparison.json").read_text())
+    assert set(saved["planners"]) == {"oracle", "teacher", "broken"}
+    assert saved["planners"]["oracle"]["summary"]["reward"]["ci_low"] <= oracle.summary["reward"].mean
+    assert (tmp_path / "comparison.png").stat().st_size > 1000
+
+
+def test_rows_without_goal_spec_are_refused(data):
+    dataset, _ = data
+    test = dataset["test"].map(lambda row: {"goal_spec": None})
+    with pytest.raises(ValueError, match="has no 'goal_spec'"):
+        evaluate_planner(OraclePlanner("regular"), test, "regular", progress=False)

@@ -1,0 +1,28 @@
+"""Planner evaluation in the hermetic world: executed reward, plan validity, tool P/R/F1, comparisons."""
+
+from trl_styling.evaluation.evaluate import (
+    GoalResult,
+    OraclePlanner,
+    PlannerEvaluation,
+    evaluate_planner,
+    goals_of_split,
+)
+from trl_styling.evaluation.metrics import Estimate, bootstrap_ci, estimate, preservation_violations, tool_scores
+from trl_styling.evaluation.report import comparison_json, comparison_table, plot_comparison, write_comparison
+
+__all__ = [
+    "Estimate",
+    "GoalResult",
+    "OraclePlanner",
+    "PlannerEvaluation",
+    "bootstrap_ci",
+    "comparison_json",
+    "comparison_table",
+    "estimate",
+    "evaluate_planner",
+    "plot_comparison",
+    "preservation_violations",
+    "goals_of_split",
+    "tool_scores",
+    "write_comparison",
+]

@@ -1,0 +1,182 @@
+"""`evaluate_planner`: run a planner on held-out goals, execute its plans in the world, score the results.
+
+Each test *group* (one base image + goal) is evaluated once: the planner proposes one plan from the
+image's context and the goal, the world's parametric editor executes it on the base image, and the
+noise-free programmatic judge scores the executed result. A planner that produces no valid plan is
+scored as an agent that left the image unchanged (the honest outcome of a failed plan), and counted
+as invalid. Rows need the ``goal_spec`` column written by the data pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from trl_styling.context import StyleContext
+from trl_styling.evaluation.metrics import Estimate, estimate, preservation_violations, tool_scores
+from trl_styling.tools import Plan, ToolLibrary, resolve_library
+from trl_styling.world.executor import oracle_plan
+from trl_styling.world.goals import StylingGoal
+from trl_styling.world.judge import ProgrammaticJudge
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_METRICS = ("reward", "validity", "tool_precision", "tool_recall", "tool_f1", "preservation_violations",
+                   "num_steps")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GoalResult:
+    """The outcome of one planner on one test goal."""
+
+    group_id: str
+    goal: str
+    valid: bool
+    reward: float
+    criteria: dict[str, float]
+    tool_precision: float
+    tool_recall: float
+    tool_f1: float
+    preservation_violations: int
+    num_steps: int
+    plan_text: str = ""
+    errors: tuple[str, ...] = ()
+
+
+@dataclass
+class PlannerEvaluation:
+    """Per-goal results and their summary (mean with a 95% bootstrap CI per metric)."""
+
+    results: list[GoalResult]
+    summary: dict[str, Estimate] = field(default_factory=dict)
+    criteria: dict[str, Estimate] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.summary:
+            columns = {
+                "reward": [r.reward for r in self.results],
+                "validity": [float(r.valid) for r in self.results],
+                "tool_precision": [r.tool_precision for r in self.results],
+                "tool_recall": [r.tool_recall for r in self.results],
+                "tool_f1": [r.tool_f1 for r in self.results],
+                "preservation_violations": [float(r.preservation_violations) for r in self.results],
+                "num_steps": [float(r.num_steps) for r in self.results if r.valid],
+            }
+            self.summary = {name: estimate(values) for name, values in columns.items()}
+        if not self.criteria and self.results:
+            names = self.results[0].criteria
+            self.criteria = {name: estimate([r.criteria[name] for r in self.results]) for name in names}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "summary": {name: value.to_dict() for name, value in self.summary.items()},
+            "criteria": {name: value.to_dict() for name, value in self.criteria.items()},
+            "results": [asdict(result) for result in self.results],
+        }
+
+
+def goals_of_split(test_split: Any, max_goals: int | None = None) -> list[dict[str, Any]]:
+    """One row per group of a trajectory split (the first rollout's row carries the image, context and goal)."""
+    rows, seen = [], set()
+    for row in test_split:
+        if row["group_id"] in seen:
+            continue
+        if not row.get("goal_spec"):
+            raise ValueError(
+                f"Row {row.get('trajectory_id')!r} has no 'goal_spec'; evaluation needs the structured goal the "
+                "data pipeline stores (trl-styling generate writes it)."
+            )
+        seen.add(row["group_id"])
+        rows.append(row)
+        if max_goals is not None and len(rows) == max_goals:
+            break
+    return rows
+
+
+def evaluate_planner(
+    planner: Any,
+    test_split: Iterable[Mapping[str, Any]],
+    library: ToolLibrary | str,
+    *,
+    editor: Any = None,
+    judge: ProgrammaticJudge | None = None,
+    use_images: bool = True,
+    max_goals: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    group_specs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> PlannerEvaluation:
+    """Evaluates ``planner`` (any object with the pipeline's ``propose(context, goal, n, *, image, seed)``).
+
+    ``group_specs`` (``trl_styling.pipeline.load_group_specs(data_dir)``) gives each group's ``render_seed``,
+    so the editor rebuilds the exact scene (masks, geometry) of the base image; without it the scene is
+    rebuilt from the context with ``seed``, an approximation of the masks.
+    """
+    from trl_styling.world.editor import ParametricEditor
+
+    library = resolve_library(library)
+    editor = editor if editor is not None else ParametricEditor(seed=seed)
+    judge = (judge if judge is not None else ProgrammaticJudge()).noise_free()
+    rows = goals_of_split(test_split, max_goals)
+    results = []
+    for index, row in enumerate(tqdm(rows, desc="Evaluating planner", disable=not progress)):
+        context = StyleContext.from_dict(row["context"] or {})
+        goal = StylingGoal.from_dict(json.loads(row["goal_spec"]))
+        image = row.get("image") if use_images else None
+        proposal = planner.propose(context, goal, 1, image=image, seed=seed + index)[0]
+        spec = (group_specs or {}).get(row["group_id"], {})
+        render_seed = spec.get("render_seed", seed)
+        results.append(_score(proposal, row, context, goal, image, library, editor, judge, render_seed))
+    return PlannerEvaluation(results)
+
+
+def _score(
+    proposal: Any,
+    row: Mapping[str, Any],
+    context: StyleContext,
+    goal: StylingGoal,
+    image: Any,
+    library: ToolLibrary,
+    editor: Any,
+    judge: ProgrammaticJudge,
+    render_seed: int,
+) -> GoalResult:
+    plan: Plan | None = proposal.plan
+    if plan is None:  # nothing executable: the image is left as it was
+        score = judge.score(goal, context, context, original_image=image, edited_image=image)
+        scores = tool_scores(set(), set(goal.targets))
+        return GoalResult(row["group_id"], goal.text, False, score.reward, dict(score.criteria), scores.precision,
+                          scores.recall, scores.f1, 0, 0, errors=tuple(proposal.errors))  # fmt: skip
+    if image is not None:
+        edited = editor.edit(image, context, plan, library, seed=render_seed)
+        final, trace, edited_image = edited.context, edited.trace, edited.image
+    else:
+        from trl_styling.world.executor import execute_plan
+
+        trace = execute_plan(context, plan, library)
+        final, edited_image = trace.final, None
+    score = judge.score(goal, context, final, trace=trace, original_image=image, edited_image=edited_image, plan=plan)
+    scores = tool_scores(set(trace.changed_dimensions()), set(goal.targets))
+    violations = preservation_violations(goal.preserve, context, final)
+    return GoalResult(
+        row["group_id"], goal.text, True, score.reward, dict(score.criteria), scores.precision, scores.recall,
+        scores.f1, violations, len(plan), plan_text=plan.to_text(), errors=tuple(proposal.errors),
+    )  # fmt: skip
+
+
+@dataclass
+class OraclePlanner:
+    """The world's perfect planner (reads the structured goal): the ceiling of every evaluation."""
+
+    library: ToolLibrary | str
+    needs_structured_goal: bool = True
+
+    def propose(self, context: StyleContext, goal: StylingGoal, n: int, *, image: Any = None, seed: int = 0) -> list:
+        from trl_styling.pipeline.stages import PlanProposal
+
+        return [PlanProposal(oracle_plan(context, goal, resolve_library(self.library))) for _ in range(n)]
