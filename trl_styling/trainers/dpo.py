@@ -16,6 +16,7 @@ from trl import DPOConfig, DPOTrainer
 
 from ..collator import StylingDataCollator
 from ..losses import safe_divide, weighted_sigmoid_dpo_loss
+from ..vision_cache.training import attach_cached_features, check_vision_cache_args, setup_trainer_vision_cache
 
 
 @dataclass
@@ -31,10 +32,22 @@ class StylingDPOConfig(DPOConfig):
             Column with a non-negative weight per pair (e.g. the reward gap written by
             `trl_styling.data.build_preference_pairs`). `None`, or a dataset without the column, weighs every
             pair 1.
+        use_vision_cache (`bool`, *optional*, defaults to `False`):
+            Feed the features stored in `vision_cache_path` instead of running the vision tower (paper App. E.6),
+            for the policy and the reference model. The vision tower is frozen; pixels are not preprocessed.
+        vision_cache_path (`str` or `None`, *optional*, defaults to `None`):
+            HDF5 file written by `trl_styling.vision_cache.build_vision_cache` for this model and processor.
     """
 
     pair_weight_column: str | None = field(
         default="weight", metadata={"help": "Column with a non-negative weight per pair; None weighs pairs equally."}
+    )
+    # Vision-feature cache (trl_styling.vision_cache); the same two fields exist on StylingSFTConfig.
+    use_vision_cache: bool = field(
+        default=False, metadata={"help": "Train from cached vision features (frozen vision tower, paper App. E.6)."}
+    )
+    vision_cache_path: str | None = field(
+        default=None, metadata={"help": "HDF5 cache written by trl_styling.vision_cache.build_vision_cache."}
     )
 
     def __post_init__(self) -> None:
@@ -50,6 +63,7 @@ class StylingDPOConfig(DPOConfig):
             raise ValueError("ld_alpha and use_weighting are not supported with per-pair weights; leave them unset.")
         if not 0.0 <= self.label_smoothing < 0.5:
             raise ValueError(f"label_smoothing must be in [0, 0.5), got {self.label_smoothing}.")
+        check_vision_cache_args(self)
 
 
 class StylingDPOTrainer(DPOTrainer):
@@ -79,6 +93,8 @@ class StylingDPOTrainer(DPOTrainer):
         super().__init__(
             model, ref_model=ref_model, args=args, train_dataset=train_dataset, eval_dataset=eval_dataset, **kwargs
         )
+        if args.use_vision_cache:  # cached vision features instead of the vision tower (trl_styling.vision_cache)
+            self.vision_cache = setup_trainer_vision_cache(self)
         if self._weighted:
             self.data_collator = StylingDataCollator(
                 base_collator=self.data_collator, weight_column=column, require_weight=False
@@ -115,6 +131,8 @@ class StylingDPOTrainer(DPOTrainer):
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
         mode = "train" if self.model.training else "eval"
         pair_weights = inputs.pop(self.args.pair_weight_column, None) if self.args.pair_weight_column else None
+        if self.args.use_vision_cache:  # policy and reference forwards both receive the cached features
+            inputs = attach_cached_features(inputs)
         completion_mask = inputs["completion_mask"]
         model_kwargs = {
             k: v for k, v in inputs.items() if k not in {"completion_mask", "ref_chosen_logps", "ref_rejected_logps"}

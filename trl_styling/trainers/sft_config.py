@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from trl import SFTConfig
 
 from ..losses import NORMALIZATIONS
+from ..vision_cache.training import check_vision_cache_args
 
 
 @dataclass
@@ -39,6 +40,14 @@ class StylingSFTConfig(SFTConfig):
             `"sequence"` is the paper's App. E.2 form (per-trajectory summed NLL, weighted mean over trajectories);
             `"token"` divides by the (weighted) number of completion tokens and equals `SFTTrainer`'s loss when all
             weights are equal. Denominators always span the whole gradient-accumulation window and all processes.
+
+        > Parameters that control the vision-feature cache (vision planners; see `trl_styling.vision_cache`)
+
+        use_vision_cache (`bool`, *optional*, defaults to `False`):
+            Feed the features stored in `vision_cache_path` instead of running the vision tower (paper App. E.6).
+            The vision tower is frozen; pixels are not preprocessed.
+        vision_cache_path (`str` or `None`, *optional*, defaults to `None`):
+            HDF5 file written by `trl_styling.vision_cache.build_vision_cache` for this model and processor.
     """
 
     reward_column: str = field(default="reward", metadata={"help": "Column holding the trajectory reward."})
@@ -56,6 +65,13 @@ class StylingSFTConfig(SFTConfig):
     loss_normalization: str = field(
         default="sequence",
         metadata={"help": "`'sequence'` (paper App. E.2) or `'token'` (equals SFT's loss with equal weights)."},
+    )
+    # Vision-feature cache (trl_styling.vision_cache); the same two fields exist on StylingDPOConfig.
+    use_vision_cache: bool = field(
+        default=False, metadata={"help": "Train from cached vision features (frozen vision tower, paper App. E.6)."}
+    )
+    vision_cache_path: str | None = field(
+        default=None, metadata={"help": "HDF5 cache written by trl_styling.vision_cache.build_vision_cache."}
     )
 
     def __post_init__(self) -> None:
@@ -86,3 +102,4 @@ class StylingSFTConfig(SFTConfig):
                 f"reward_column and weight_column are both {self.reward_column!r}; the weights would overwrite the "
                 "rewards. Give weight_column another name."
             )
+        check_vision_cache_args(self)

@@ -21,6 +21,7 @@ from trl import SFTTrainer
 
 from ..collator import StylingDataCollator
 from ..losses import WeightKind, safe_divide, weight_denominator, weighted_nll_terms
+from ..vision_cache.training import attach_cached_features, setup_trainer_vision_cache
 from .sft_config import StylingSFTConfig
 from .weighting import WeightStatistics, prepare_weighted_dataset
 
@@ -77,6 +78,8 @@ class StylingSFTTrainer(SFTTrainer):
             processing_class=processing_class,
             **kwargs,
         )
+        if args.use_vision_cache:  # cached vision features instead of the vision tower (trl_styling.vision_cache)
+            self.vision_cache = setup_trainer_vision_cache(self)
         if not isinstance(self.data_collator, StylingDataCollator):
             self.data_collator = StylingDataCollator(
                 base_collator=self.data_collator, weight_column=args.weight_column
@@ -134,6 +137,8 @@ class StylingSFTTrainer(SFTTrainer):
                 f"The batch has no {column!r} entry; use StylingDataCollator (the default) as the collator."
             )
         weights = inputs.pop(column)
+        if self.args.use_vision_cache:  # the collator's cached features become the model's mm_encoder_outputs
+            inputs = attach_cached_features(inputs)
         inputs["use_cache"] = False
         if self.aux_loss_enabled:
             inputs["output_router_logits"] = True
