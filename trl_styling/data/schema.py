@@ -18,16 +18,8 @@ from typing import Any
 from datasets import Dataset, Features, Image, List, Value
 
 from trl_styling.context import DIMENSIONS, StyleContext
+from trl_styling.criteria import CRITERIA, CRITERIA_WEIGHTS
 
-CRITERIA_WEIGHTS: dict[str, float] = {
-    "goal_alignment": 0.30,
-    "aesthetic_quality": 0.25,
-    "spatial_consistency": 0.15,
-    "technical_quality": 0.15,
-    "temporal_consistency": 0.10,
-    "creative_interpretation": 0.05,
-}
-CRITERIA: tuple[str, ...] = tuple(CRITERIA_WEIGHTS)
 VARIANTS: tuple[str, ...] = ("simple", "regular", "complex")
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 REWARD_MIN, REWARD_MAX = 0.0, 5.0

@@ -60,6 +60,7 @@ from typing import Any
 import numpy as np
 
 from trl_styling.context import DIMENSIONS, StyleContext
+from trl_styling.criteria import CRITERIA, CRITERIA_WEIGHTS
 from trl_styling.tools.plan import Plan
 from trl_styling.tools.specs import ToolLibrary
 from trl_styling.world.coherence import new_issues
@@ -67,17 +68,6 @@ from trl_styling.world.executor import CANONICAL_ORDER, Change, ExecutionTrace, 
 from trl_styling.world.goals import StylingGoal
 from trl_styling.world.themes import COMPLEX_THEMES, REGULAR_THEMES
 
-# Same names and weights as trl_styling.data.schema.CRITERIA_WEIGHTS (checked by the tests; not imported
-# so the world does not pull in `datasets`).
-CRITERIA_WEIGHTS: dict[str, float] = {
-    "goal_alignment": 0.30,
-    "aesthetic_quality": 0.25,
-    "spatial_consistency": 0.15,
-    "technical_quality": 0.15,
-    "temporal_consistency": 0.10,
-    "creative_interpretation": 0.05,
-}
-CRITERIA: tuple[str, ...] = tuple(CRITERIA_WEIGHTS)
 GEOMETRY: tuple[str, ...] = ("location", "architecture", "time_period")
 TEMPORAL_DIMS: tuple[str, ...] = ("time_of_day", "season", "time_period")
 EXTRA_DIMS: tuple[str, ...] = ("atmospheric_effects", "mood_lighting")
