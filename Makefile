@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-slow lint venv clean
+.PHONY: quickstart test test-slow lint venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+quickstart: $(STAMP)
+	$(PY) -m trl_styling.quickstart --out quickstart_out
 
 test: $(STAMP)
 	$(PY) -m ruff check trl_styling tests
@@ -28,4 +31,4 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check trl_styling tests
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache quickstart_out

@@ -183,9 +183,21 @@ def test_brief_tool_specs_are_short_and_keep_every_tool():
         assert len(brief_text) < len(full) / 2
         for spec in library:
             assert f"- {spec.name}({', '.join(spec.required)}, ...)" in brief_text
-        tools = library.to_openai_tools(brief=True)
+        tools = library.to_openai_tools(detail="brief")
         assert [t["function"]["name"] for t in tools] == list(library.names)
         assert all(set(t["function"]["parameters"]["properties"]) == set(library[t["function"]["name"]].required)
                    for t in tools)  # fmt: skip
     with pytest.raises(ValueError, match="tool_specs must be one of"):
         build_planner_prompt(None, "g", "simple", tool_specs="tiny")
+
+
+def test_names_only_tool_specs():
+    from trl_styling.data import build_planner_prompt, tools_json
+    from trl_styling.tools import get_tool_library
+
+    library = get_tool_library("regular")
+    system = build_planner_prompt(None, "make it winter", library, plan_format="text", tool_specs="names")[0]
+    assert system["content"].endswith(f'Tool library "regular". Tools: {", ".join(library.names)}.')
+    assert [t["function"] for t in json.loads(tools_json(library, "names"))] == [{"name": n} for n in library.names]
+    with pytest.raises(ValueError, match="tool spec detail must be one of"):
+        library.describe(detail="tiny")

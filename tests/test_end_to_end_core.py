@@ -91,7 +91,7 @@ def test_trajectories_to_trained_planner(tiny_lm_dir, tmp_path, plan_format):
     test_row = splits["test"][0]
     prompt = build_planner_prompt(test_row["context"], test_row["goal"], LIBRARY, plan_format=plan_format,
                                   tool_specs="brief")  # fmt: skip
-    tools = LIBRARY.to_openai_tools(brief=True) if plan_format == "chat" else None
+    tools = LIBRARY.to_openai_tools(detail="brief") if plan_format == "chat" else None
     input_ids = tokenizer.apply_chat_template(
         prompt, tools=tools, add_generation_prompt=True, return_tensors="pt", return_dict=True
     )["input_ids"]

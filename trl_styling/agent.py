@@ -97,7 +97,7 @@ class HFPlanner:
         library: ToolLibrary | str,
         *,
         plan_format: Literal["text", "chat"] = "text",
-        tool_specs: Literal["brief", "full"] = "brief",
+        tool_specs: Literal["brief", "full", "names"] = "brief",
         include_context: bool = True,
         include_image: bool = False,
         max_new_tokens: int = 256,
@@ -105,9 +105,9 @@ class HFPlanner:
         top_p: float = 1.0,
         max_retries: int = 2,
     ) -> None:
-        if plan_format not in ("text", "chat") or tool_specs not in ("brief", "full"):
-            raise ValueError(f"plan_format must be 'text'/'chat' and tool_specs 'brief'/'full', got {plan_format!r}, "
-                             f"{tool_specs!r}.")  # fmt: skip
+        if plan_format not in ("text", "chat") or tool_specs not in ("brief", "full", "names"):
+            raise ValueError(f"plan_format must be 'text'/'chat' and tool_specs 'brief'/'full'/'names', got "
+                             f"{plan_format!r}, {tool_specs!r}.")  # fmt: skip
         if max_retries < 0 or max_new_tokens < 1:
             raise ValueError("max_retries must be >= 0 and max_new_tokens >= 1.")
         self.model, self.processor = model, processor
@@ -136,7 +136,7 @@ class HFPlanner:
     def generate(self, messages: list[dict], *, sample: bool, seed: int) -> str:
         import torch
 
-        tools = self.library.to_openai_tools(brief=self.tool_specs == "brief") if self.plan_format == "chat" else None
+        tools = self.library.to_openai_tools(detail=self.tool_specs) if self.plan_format == "chat" else None
         inputs = self.processor.apply_chat_template(messages, tools=tools, add_generation_prompt=True, tokenize=True,
                                                     return_dict=True, return_tensors="pt")  # fmt: skip
         device = getattr(self.model, "device", torch.device("cpu"))

@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 
 PlanFormat = Literal["chat", "text"]
 PLAN_FORMATS: tuple[str, ...] = ("chat", "text")
-ToolSpecDetail = Literal["full", "brief"]
-TOOL_SPEC_DETAILS: tuple[str, ...] = ("full", "brief")
+ToolSpecDetail = Literal["full", "brief", "names"]
+TOOL_SPEC_DETAILS: tuple[str, ...] = ("full", "brief", "names")
 
 logger = logging.getLogger(__name__)
 
@@ -104,13 +104,14 @@ def build_planner_prompt(
 
     ``tool_specs="brief"`` lists each tool with its required parameters only (no value sets): the full
     specs are 1.1k-4k tokens with a Qwen tokenizer (Simple to Complex), more than the paper's 1024-token
-    training length, while a brief listing is a few hundred.
+    training length, while a brief listing is a few hundred; ``"names"`` lists the tool names only (for
+    planners trained from scratch, which learn the parameters from their data).
     """
     _check_format(plan_format, tool_specs)
     if plan_format == "chat":
         system = f"{PLANNER_ROLE}\n{CHAT_FORMAT_RULES}"
     else:
-        listing = library_for(library).describe(brief=tool_specs == "brief")
+        listing = library_for(library).describe(detail=tool_specs)
         system = f"{PLANNER_ROLE}\n\n{TEXT_FORMAT_RULES}\n{listing}"
     parts = []
     if include_context:
@@ -160,7 +161,7 @@ def _json_text(value: Any) -> str:
 
 def tools_json(library: ToolLibrary, tool_specs: ToolSpecDetail = "full") -> str:
     """The library's OpenAI function-tool specs as JSON text (the ``tools`` column; see the module docstring)."""
-    return _json_text(library.to_openai_tools(brief=tool_specs == "brief"))
+    return _json_text(library.to_openai_tools(detail=tool_specs))
 
 
 def _row_image(row: Mapping[str, Any]) -> Any:

@@ -144,7 +144,7 @@ def build_preference_pairs(
     weight_fn: str | Callable[[float, float], float] = "gap",
     plan_format: Literal["chat", "text"] = "chat",
     include_context: bool = True,
-    tool_specs: Literal["full", "brief"] = "full",
+    tool_specs: Literal["full", "brief", "names"] = "full",
 ) -> Dataset:
     """DPO pairs within groups, in TRL's conversational explicit-prompt preference format.
 

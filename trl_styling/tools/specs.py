@@ -100,11 +100,15 @@ class ToolLibrary:
     def names(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self.tools)
 
-    def to_openai_tools(self, brief: bool = False) -> list[dict[str, Any]]:
-        """OpenAI function-tool specs. ``brief`` keeps only names and required parameters with their JSON
-        types (no descriptions, no value sets), for training sequences that must stay short."""
-        if not brief:
+    def to_openai_tools(self, detail: str = "full") -> list[dict[str, Any]]:
+        """OpenAI function-tool specs. ``detail="brief"`` keeps only names and required parameters with their
+        JSON types (no descriptions, no value sets); ``"names"`` only the names: for training sequences that
+        must stay short (the planner then learns the parameters from its data)."""
+        _check_detail(detail)
+        if detail == "full":
             return [spec.to_openai() for spec in self.tools]
+        if detail == "names":
+            return [{"type": "function", "function": {"name": spec.name}} for spec in self.tools]
         return [
             {
                 "type": "function",
@@ -179,16 +183,20 @@ class ToolLibrary:
 
     # ----------------------------------------------------------------------------------------------------------
 
-    def describe(self, verbose: bool = False, brief: bool = False) -> str:
+    def describe(self, verbose: bool = False, detail: str = "full") -> str:
         """Plain-text listing of the tools for a system prompt (deterministic).
 
         Value sets (context vocabularies, dimension names, object categories, regions) are listed once and
         referenced as ``<name>``; each tool is one signature line, ``?`` marking optional parameters, so the
         listing stays short enough for training sequences. ``verbose=True`` adds one line per parameter
-        with its description. ``brief=True`` gives one short line per tool (name and required parameters, no
-        value sets, no descriptions): a planner then learns the values from its training data.
+        with its description. ``detail="brief"`` gives one short line per tool (name and required parameters,
+        no value sets, no descriptions), ``"names"`` one line with the tool names: a planner then learns the
+        parameters and values from its training data.
         """
-        if brief:
+        _check_detail(detail)
+        if detail == "names":
+            return f'Tool library "{self.name}". Tools: {", ".join(self.names)}.'
+        if detail == "brief":
             lines = [f'Tool library "{self.name}". Call a tool as name(parameter=value, ...).']
             lines += [f"- {spec.name}({', '.join(spec.required)}, ...)" for spec in self.tools]
             return "\n".join(lines)
@@ -212,6 +220,14 @@ class ToolLibrary:
             if verbose:
                 lines += [f"    {pname}: {p.get('description', '')}" for pname, p in props.items()]
         return "\n".join(line.rstrip() for line in lines)
+
+
+TOOL_SPEC_DETAILS: tuple[str, ...] = ("full", "brief", "names")
+
+
+def _check_detail(detail: str) -> None:
+    if detail not in TOOL_SPEC_DETAILS:
+        raise ValueError(f"tool spec detail must be one of {TOOL_SPEC_DETAILS}, got {detail!r}.")
 
 
 # Value sets printed once by describe() and referenced as <name>.
