@@ -231,6 +231,16 @@ def test_sw_global_vs_group_weights(tiny_lm_dir, tmp_path):
     assert trainer.train_dataset["weight"] == pytest.approx(expected)
 
 
+def test_sw_anchor_adds_a_constant_to_the_z_scores(tiny_lm_dir, tmp_path):
+    model, tokenizer = load(tiny_lm_dir)
+    args = StandardizedRewardWeightedConfig(**common_args(tmp_path), sft_anchor=1.0)
+    trainer = StandardizedRewardWeightedTrainer(
+        model, args=args, train_dataset=scored_dataset(), processing_class=tokenizer
+    )
+    z = standardized_weights(torch.tensor(REWARDS), [f"g{i // 2}" for i in range(8)])
+    assert trainer.train_dataset["weight"] == pytest.approx((z + 1.0).tolist())
+
+
 def test_bad_inputs_raise_actionable_errors(tiny_lm_dir, tmp_path):
     model, tokenizer = load(tiny_lm_dir)
     args = RewardWeightedConfig(**common_args(tmp_path))
@@ -279,6 +289,7 @@ def test_precomputed_weights_are_used_as_is(tiny_lm_dir, tmp_path):
         (StylingSFTConfig, {"min_reward": float("nan")}, "min_reward must be a finite number"),
         (StandardizedRewardWeightedConfig, {"standardize_by": "batch"}, "standardize_by must be one of"),
         (StandardizedRewardWeightedConfig, {"std_eps": 0.0}, "std_eps must be > 0"),
+        (StandardizedRewardWeightedConfig, {"sft_anchor": -1.0}, "sft_anchor must be a finite number >= 0"),
     ],
 )
 def test_config_validation(tmp_path, config_cls, overrides, message):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -29,15 +30,25 @@ class StandardizedRewardWeightedConfig(StylingSFTConfig):
             A group whose reward std is at most this is treated as having no spread (weights 0).
         min_reward (`float` or `None`, *optional*, defaults to `None`):
             SW keeps every row by default; below-mean rollouts get negative weights.
+        sft_anchor (`float`, *optional*, defaults to `0.0`):
+            Adds `sft_anchor` times the plain (S) loss, i.e. weights `sft_anchor + z`. `0` is the paper's SW. The
+            signed weights of SW push the likelihood of below-mean rollouts down without bound, including the
+            plan format they share with the good ones; a planner without a strong pretrained prior loses its
+            format (measured in docs/benchmarks.md), and an anchor of about 1 keeps it.
     """
 
     standardize_by: str = field(default="group", metadata={"help": "'group' (paper F.6) or 'global' (paper 4.5)."})
     group_column: str = field(default="group_id", metadata={"help": "Column identifying same-input rollouts."})
     std_eps: float = field(default=1e-6, metadata={"help": "Groups with reward std <= std_eps get weight 0."})
     min_reward: float | None = field(default=None, metadata={"help": "Drop rows with reward below this first."})
+    sft_anchor: float = field(
+        default=0.0, metadata={"help": "Weights become sft_anchor + z (adds sft_anchor x the S loss); 0 = paper."}
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if not (self.sft_anchor >= 0 and math.isfinite(self.sft_anchor)):
+            raise ValueError(f"sft_anchor must be a finite number >= 0, got {self.sft_anchor}.")
         if self.standardize_by not in STANDARDIZE_BY:
             raise ValueError(f"standardize_by must be one of {STANDARDIZE_BY}, got {self.standardize_by!r}.")
         if not self.std_eps > 0:
@@ -66,4 +77,4 @@ class StandardizedRewardWeightedTrainer(StylingSFTTrainer):
                     "Set `group_column`, or `standardize_by='global'`."
                 )
             groups = list(dataset[args.group_column])
-        return standardized_weights(rewards, groups, eps=args.std_eps)
+        return standardized_weights(rewards, groups, eps=args.std_eps) + args.sft_anchor

@@ -1,0 +1,206 @@
+"""The project's main job on the embedded default (`make quickstart`): the paper's loop end to end on a CPU.
+
+1. generate a small Regular dataset in the hermetic world (render -> goal -> teacher plans -> edit -> judge);
+2. build a tiny Qwen3 planner offline and give it a short format warm-up (B) — a stand-in for the
+   pretraining a real planner (Qwen3-VL) starts from, shared by every method;
+3. train S (SFT, r >= 1) and SW (group-standardized reward weights) from B with the same seed and steps;
+4. evaluate B, S and SW on the held-out test goals (executed, noise-free reward), beside the teacher's
+   mean dataset reward and the oracle planner;
+5. run the StylingAgent with the SW planner on one test image and write the before/after images, the plan
+   with its reasoning, the instruction and ``report.json`` to the output directory.
+
+    python -m trl_styling.quickstart --out quickstart_out
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger("trl_styling.quickstart")
+
+
+@dataclass
+class QuickstartConfig:
+    out: str = "quickstart_out"
+    variant: str = "regular"
+    num_groups: int = 150
+    rollouts: int = 3
+    image_size: int = 128
+    seed: int = 0
+    hidden_size: int = 64
+    num_layers: int = 2
+    vocab_size: int = 4096
+    warmup_steps: int = 400
+    warmup_learning_rate: float = 1e-2
+    method_steps: int = 100
+    learning_rate: float = 3e-3
+    batch_size: int = 8
+    tool_specs: str = "names"
+    sw_anchor: float = 1.0
+    eval_goals: int = 15
+    num_workers: int = 2
+
+
+def _train(method: str, base_dir: Path, train: Any, out_dir: Path, cfg: QuickstartConfig, steps: int,
+           learning_rate: float) -> Path:  # fmt: skip
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from trl_styling import (
+        StandardizedRewardWeightedConfig,
+        StandardizedRewardWeightedTrainer,
+        StylingSFTConfig,
+        StylingSFTTrainer,
+    )
+
+    common = dict(
+        output_dir=str(out_dir), report_to="none", bf16=False, save_strategy="no", seed=cfg.seed, max_steps=steps,
+        per_device_train_batch_size=cfg.batch_size, learning_rate=learning_rate, lr_scheduler_type="cosine",
+        warmup_steps=max(1, steps // 10), weight_decay=0.01, max_length=None, logging_steps=max(1, steps // 5),
+        loss_normalization="token", disable_tqdm=False, gradient_checkpointing=False,
+    )  # fmt: skip
+    if method == "SW":
+        trainer_cls = StandardizedRewardWeightedTrainer
+        args = StandardizedRewardWeightedConfig(**common, sft_anchor=cfg.sw_anchor)
+    else:
+        trainer_cls, args = StylingSFTTrainer, StylingSFTConfig(**common, min_reward=1.0)
+    model = AutoModelForCausalLM.from_pretrained(base_dir)
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    trainer = trainer_cls(model, args=args, train_dataset=train, processing_class=tokenizer)
+    print(f"[{method}] weights: {trainer.weight_statistics['train'].to_dict()}")
+    trainer.train()
+    trainer.save_model(str(out_dir))
+    tokenizer.save_pretrained(str(out_dir))
+    return out_dir
+
+
+def _planner(model_dir: Path, library: Any, cfg: QuickstartConfig) -> Any:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from trl_styling.agent import HFPlanner
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    return HFPlanner(model, tokenizer, library, plan_format="text", tool_specs=cfg.tool_specs, max_new_tokens=300,
+                     temperature=0.0)  # fmt: skip
+
+
+def run(cfg: QuickstartConfig) -> dict[str, Any]:
+    from datasets import load_from_disk
+
+    from trl_styling.data import reward_statistics, to_prompt_completion_dataset
+    from trl_styling.evaluation import OraclePlanner, evaluate_planner, write_comparison
+    from trl_styling.pipeline import GenerationConfig, generate_dataset, load_group_specs
+    from trl_styling.testing import build_tiny_qwen3
+    from trl_styling.tools import get_tool_library
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    library = get_tool_library(cfg.variant)
+
+    began = time.perf_counter()
+    data_dir = out / "data"
+    generate_dataset(GenerationConfig(variant=cfg.variant, num_groups=cfg.num_groups, rollouts=cfg.rollouts,
+                                      seed=cfg.seed, out_dir=str(data_dir), image_size=cfg.image_size,
+                                      num_workers=cfg.num_workers, overwrite=True))  # fmt: skip
+    dataset = load_from_disk(str(data_dir))
+    specs = load_group_specs(data_dir)
+    stats = reward_statistics(dataset["train"])
+    timings["generate"] = time.perf_counter() - began
+    print(f"Teacher data: {stats['count']} train trajectories, mean reward {stats['mean']:.3f}")
+
+    began = time.perf_counter()
+    train = to_prompt_completion_dataset(dataset["train"], library, plan_format="text", tool_specs=cfg.tool_specs)
+    # The tokenizer is fitted to the training texts, as compact on them as a pretrained one would be.
+    corpus = [message["content"] for row in train for message in row["prompt"] + row["completion"]]
+    base = build_tiny_qwen3(out / "models" / "init", seed=cfg.seed, hidden_size=cfg.hidden_size,
+                            num_layers=cfg.num_layers, intermediate_size=4 * cfg.hidden_size,
+                            vocab_size=cfg.vocab_size, corpus=corpus)  # fmt: skip
+    base = _train("B", base, train, out / "models" / "B", cfg, cfg.warmup_steps, cfg.warmup_learning_rate)
+    models = {"B": base}
+    for method in ("S", "SW"):
+        models[method] = _train(method, base, train, out / "models" / method, cfg, cfg.method_steps, cfg.learning_rate)
+    timings["train"] = time.perf_counter() - began
+
+    began = time.perf_counter()
+    evaluations = {}
+    for name, model_dir in models.items():
+        evaluations[name] = evaluate_planner(_planner(model_dir, library, cfg), dataset["test"], library,
+                                             max_goals=cfg.eval_goals, group_specs=specs, seed=cfg.seed)  # fmt: skip
+    evaluations["oracle"] = evaluate_planner(OraclePlanner(library), dataset["test"], library,
+                                             max_goals=cfg.eval_goals, group_specs=specs, seed=cfg.seed)  # fmt: skip
+    timings["evaluate"] = time.perf_counter() - began
+    table = write_comparison(evaluations, out, reference={"teacher (dataset mean)": stats["mean"]})
+    print("\n" + table + "\n")
+
+    began = time.perf_counter()
+    agent_report = _run_agent(models["SW"], dataset["test"], specs, library, out, cfg)
+    timings["agent"] = time.perf_counter() - began
+
+    report = {
+        "config": vars(cfg),
+        "teacher_mean_reward": stats["mean"],
+        "methods": {
+            name: {
+                "mean_reward": e.summary["reward"].mean,
+                "reward_ci": [e.summary["reward"].low, e.summary["reward"].high],
+                "validity_rate": e.summary["validity"].mean,
+                "tool_f1": e.summary["tool_f1"].mean,
+                "preservation_violations": e.summary["preservation_violations"].mean,
+            }
+            for name, e in evaluations.items()
+        },
+        "agent": agent_report,
+        "timings_s": timings,
+    }
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    print(f"Wrote {out / 'report.json'}; timings (s): " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
+    return report
+
+
+def _run_agent(model_dir: Path, test: Any, specs: Any, library: Any, out: Path, cfg: QuickstartConfig) -> dict:
+    from trl_styling.agent import StylingAgent
+
+    row = test[0]
+    spec = specs[row["group_id"]]
+    agent = StylingAgent.for_world(_planner(model_dir, library, cfg), library, seed=spec.get("render_seed", cfg.seed))
+    result = agent.run(row["image"], spec["goal"], seed=cfg.seed)
+    agent_dir = out / "agent"
+    agent_dir.mkdir(parents=True, exist_ok=True)
+    row["image"].save(agent_dir / "before.png")
+    result.edited_image.save(agent_dir / "after.png")
+    plan_text = result.plan.to_text() if result.plan is not None else ""
+    (agent_dir / "plan.txt").write_text(plan_text + "\n")
+    (agent_dir / "instruction.txt").write_text(result.instruction + "\n")
+    summary = {
+        "goal": spec["goal"].text,
+        "context": result.context.to_dict(),
+        "plan": plan_text,
+        "instruction": result.instruction,
+        "reward": None if result.score is None else result.score.reward,
+        "errors": list(result.errors),
+        "fallback": result.fallback,
+    }
+    print(f"Agent on {row['group_id']}: goal {summary['goal']!r}\n  plan:\n{plan_text}\n  reward: {summary['reward']}")
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, default in vars(QuickstartConfig()).items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
+    args = parser.parse_args()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    logging.basicConfig(level=logging.WARNING)
+    run(QuickstartConfig(**vars(args)))
+
+
+if __name__ == "__main__":
+    main()
