@@ -53,6 +53,12 @@ def main(model_dir: str, out_file: str, method: str, normalization: str, batch: 
             {n: p.detach().cpu() for n, p in trainer.accelerator.unwrap_model(model).named_parameters()}, out_file
         )
 
+    # Tear the process group down before exit: an undestroyed gloo group can abort at interpreter shutdown
+    # ("terminate called without an active exception"), failing the run after the work is done.
+    trainer.accelerator.wait_for_everyone()
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+
 
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
