@@ -169,7 +169,8 @@ class HFPlanner:
                     plan = parse_plan(raw, self.library)
                     break
                 except PlanParseError as e:
-                    errors.append(f"attempt {attempt + 1}: invalid plan: {e}")
+                    # validation errors already read "invalid plan: ..."; say it once
+                    errors.append(f"attempt {attempt + 1}: invalid plan: {str(e).removeprefix('invalid plan: ')}")
             proposals.append(PlanProposal(plan=plan, raw=raw, errors=tuple(errors), attempts=attempts))
         return proposals
 

@@ -80,7 +80,8 @@ def _train(method: str, base_dir: Path, train: Any, out_dir: Path, cfg: Quicksta
     return out_dir
 
 
-def _planner(model_dir: Path, library: Any, cfg: QuickstartConfig) -> Any:
+def _planner(model_dir: Path, library: Any, cfg: QuickstartConfig, temperature: float = 0.0) -> Any:
+    """Greedy for evaluation; the agent samples retries (temperature > 0) when a plan does not parse."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from trl_styling.agent import HFPlanner
@@ -88,7 +89,7 @@ def _planner(model_dir: Path, library: Any, cfg: QuickstartConfig) -> Any:
     model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     return HFPlanner(model, tokenizer, library, plan_format="text", tool_specs=cfg.tool_specs, max_new_tokens=300,
-                     temperature=0.0)  # fmt: skip
+                     temperature=temperature, max_retries=2)  # fmt: skip
 
 
 def run(cfg: QuickstartConfig) -> dict[str, Any]:
@@ -170,7 +171,9 @@ def _run_agent(model_dir: Path, test: Any, specs: Any, library: Any, out: Path, 
 
     row = test[0]
     spec = specs[row["group_id"]]
-    agent = StylingAgent.for_world(_planner(model_dir, library, cfg), library, seed=spec.get("render_seed", cfg.seed))
+    agent = StylingAgent.for_world(
+        _planner(model_dir, library, cfg, temperature=0.7), library, seed=spec.get("render_seed", cfg.seed)
+    )
     result = agent.run(row["image"], spec["goal"], seed=cfg.seed)
     agent_dir = out / "agent"
     agent_dir.mkdir(parents=True, exist_ok=True)
