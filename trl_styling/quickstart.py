@@ -133,6 +133,8 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
     began = time.perf_counter()
     evaluations = {}
     for name, model_dir in models.items():
+        if name == "SW" and cfg.sw_anchor:  # say so when SW is not the paper's plain z-weights
+            name = f"SW (sft_anchor={cfg.sw_anchor:g})"
         evaluations[name] = evaluate_planner(_planner(model_dir, library, cfg), dataset["test"], library,
                                              max_goals=cfg.eval_goals, group_specs=specs, seed=cfg.seed)  # fmt: skip
     evaluations["oracle"] = evaluate_planner(OraclePlanner(library), dataset["test"], library,
