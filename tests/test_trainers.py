@@ -275,6 +275,9 @@ def test_precomputed_weights_are_used_as_is(tiny_lm_dir, tmp_path):
         model, args=args, train_dataset=scored_dataset(weight=weights), processing_class=tokenizer
     )
     assert trainer.train_dataset["weight"] == weights
+    bad = scored_dataset(weight=[1.0, float("nan")] + weights[2:])
+    with pytest.raises(ValueError, match="Column 'weight' of the train dataset must be finite; .* positions \\[1\\]"):
+        RewardWeightedTrainer(model, args=args, train_dataset=bad, processing_class=tokenizer)
 
 
 @pytest.mark.parametrize(

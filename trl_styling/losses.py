@@ -30,7 +30,7 @@ NORMALIZATIONS: tuple[str, ...] = ("sequence", "token")
 def reward_weights(rewards: torch.Tensor, baseline: float = 3.0) -> torch.Tensor:
     """RW weights ``w_i = max(r_i - baseline, 0)`` (paper I.3: baseline 3.0)."""
     rewards = torch.as_tensor(rewards, dtype=torch.float64)
-    _check_finite(rewards, "rewards")
+    check_finite(rewards, "rewards")
     return torch.clamp(rewards - baseline, min=0.0)
 
 
@@ -50,7 +50,7 @@ def standardized_weights(
     (its trajectories do not move the model). The same holds globally when all rewards are equal.
     """
     rewards = torch.as_tensor(rewards, dtype=torch.float64)
-    _check_finite(rewards, "rewards")
+    check_finite(rewards, "rewards")
     if rewards.ndim != 1:
         raise ValueError(f"rewards must be 1-D, got shape {tuple(rewards.shape)}.")
     if group_ids is None:
@@ -164,7 +164,8 @@ def _group_index(group_ids: Sequence[object] | torch.Tensor, length: int) -> tor
     return torch.tensor([mapping.setdefault(g, len(mapping)) for g in ids], dtype=torch.long)
 
 
-def _check_finite(values: torch.Tensor, name: str) -> None:
+def check_finite(values: torch.Tensor, name: str) -> None:
+    """Raises a ValueError naming ``name`` and the first non-finite positions."""
     if not torch.isfinite(values).all():
         bad = (~torch.isfinite(values)).nonzero().flatten()[:5].tolist()
         raise ValueError(f"{name} must be finite; non-finite values at positions {bad}.")

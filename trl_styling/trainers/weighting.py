@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from datasets import Dataset, IterableDataset
 
+from ..losses import check_finite
+
 logger = logging.getLogger(__name__)
 
 
@@ -61,7 +63,8 @@ def prepare_weighted_dataset(
                 f"precomputed_weights=True but the {name} dataset has no {weight_column!r} column "
                 f"(columns: {columns}). Add it or set precomputed_weights=False."
             )
-        _check_finite(torch.tensor(list(dataset[weight_column]), dtype=torch.float64), name, weight_column)
+        weights = torch.tensor(list(dataset[weight_column]), dtype=torch.float64)
+        check_finite(weights, f"Column {weight_column!r} of the {name} dataset")
         return dataset, None
     if reward_column not in columns:
         raise ValueError(
@@ -117,12 +120,6 @@ def _rewards(dataset: Dataset, column: str, name: str) -> torch.Tensor:
                 "drop or re-score that row (rows with judge_failed=True are dropped automatically)."
             )
     return torch.tensor(values, dtype=torch.float64)
-
-
-def _check_finite(values: torch.Tensor, name: str, column: str) -> None:
-    bad = (~torch.isfinite(values)).nonzero().flatten()
-    if len(bad):
-        raise ValueError(f"The {name} dataset has non-finite values in {column!r} at rows {bad[:5].tolist()}.")
 
 
 def _statistics(rows_in: int, dropped_failed: int, dropped_low: int, weights: torch.Tensor) -> WeightStatistics:
