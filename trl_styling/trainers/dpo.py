@@ -17,6 +17,7 @@ from trl import DPOConfig, DPOTrainer
 from ..collator import StylingDataCollator
 from ..losses import safe_divide, weighted_sigmoid_dpo_loss
 from ..vision_cache.training import attach_cached_features, check_vision_cache_args, setup_trainer_vision_cache
+from .weighting import sum_over_processes
 
 
 @dataclass
@@ -113,10 +114,7 @@ class StylingDPOTrainer(DPOTrainer):
             batch[column].sum().double() if self._weighted and column in batch else batch["input_ids"].shape[0] / 2
             for batch in batch_samples
         )
-        total = torch.as_tensor(total, dtype=torch.float64, device=device).reshape(1)
-        if self.accelerator.num_processes > 1:
-            total = self.accelerator.gather(total)
-        return total.sum()
+        return sum_over_processes(total, self.accelerator, device)
 
     def compute_ref_log_probs(self, model: Any, inputs: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
         inputs = {k: v for k, v in inputs.items() if k != self.args.pair_weight_column}

@@ -23,7 +23,7 @@ from ..collator import StylingDataCollator
 from ..losses import WeightKind, safe_divide, weight_denominator, weighted_nll_terms
 from ..vision_cache.training import attach_cached_features, setup_trainer_vision_cache
 from .sft_config import StylingSFTConfig
-from .weighting import WeightStatistics, prepare_weighted_dataset
+from .weighting import WeightStatistics, prepare_weighted_dataset, sum_over_processes
 
 logger = logging.getLogger(__name__)
 
@@ -118,10 +118,7 @@ class StylingSFTTrainer(SFTTrainer):
             )
             for batch in batch_samples
         )
-        total = torch.as_tensor(total, dtype=torch.float64, device=device).reshape(1)
-        if self.accelerator.num_processes > 1:
-            total = self.accelerator.gather(total)
-        return total.sum()
+        return sum_over_processes(total, self.accelerator, device)
 
     def compute_loss(
         self,

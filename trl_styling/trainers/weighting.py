@@ -111,6 +111,14 @@ def prepare_weighted_dataset(
     return dataset, _statistics(rows_in, dropped_failed, dropped_low, weights)
 
 
+def sum_over_processes(total: torch.Tensor | float, accelerator: Any, device: torch.device) -> torch.Tensor:
+    """A loss denominator summed over all processes (float64): the window-wide normaliser of every trainer."""
+    total = torch.as_tensor(total, dtype=torch.float64, device=device).reshape(1)
+    if accelerator.num_processes > 1:
+        total = accelerator.gather(total)
+    return total.sum()
+
+
 def _rewards(dataset: Dataset, column: str, name: str) -> torch.Tensor:
     values = list(dataset[column])
     for i, value in enumerate(values):
