@@ -68,6 +68,12 @@ def test_backends_lists_every_stage(capsys):
         (["--num-groups", "2", "--plugin", "no_such_module_xyz"], "argument --plugin: cannot import"),
         (["--num-groups", "2", "--teacher-noise", '{"typo": 0.1}'], "argument --teacher-noise: Unknown teacher noise"),
         (["--num-groups", "2", "--teacher-noise", '{"wrong_value": 2}'], "argument --teacher-noise: TeacherNoise"),
+        (["--num-groups", "2", "--backend", "gpt-9"], "argument --backend: unknown extract_context backend 'gpt-9'"),
+        (["--num-groups", "2", "--model", "q"], "argument --model: --model configure model-backed stages, but none"),
+        (
+            ["--num-groups", "2", "--backend", "openai", "--api-key-env", "TRL_STYLING_UNSET_VAR"],
+            "argument --api-key-env: the environment variable 'TRL_STYLING_UNSET_VAR' is not set",
+        ),
     ],
 )
 def test_bad_arguments_name_the_flag(argv, flag, capsys, tmp_path):
@@ -91,3 +97,37 @@ def test_output_directory_problems_name_out(generated, capsys):
     with pytest.raises(SystemExit):
         main(["stats", str(generated / "missing")])
     assert "argument DIR:" in capsys.readouterr().err
+
+
+class _Captured(Exception):
+    pass
+
+
+def test_model_flags_fill_the_model_backed_stages(monkeypatch, tmp_path):
+    import trl_styling.pipeline.generate as generate
+
+    seen = {}
+
+    def capture(config):
+        seen["config"] = config
+        raise _Captured
+
+    monkeypatch.setattr(generate, "run_generation", capture)
+    monkeypatch.setenv("MY_VLM_KEY", "sk-secret-value")
+    with pytest.raises(_Captured):
+        main(["generate", "--variant", "simple", "--num-groups", "2", "--out", str(tmp_path / "d"),
+              "--backend", "openai", "--judge", "world", "--base-url", "http://127.0.0.1:8000/v1", "--model", "qwen",
+              "--api-key-env", "MY_VLM_KEY", "--concurrency", "4", "--cache-dir", "cache",
+              "--editor-model", "edit-model", "--renderer-model", "render-model",
+              "--backend-kwargs", '{"plan": {"model": "planner", "temperature": 0.9}}'])  # fmt: skip
+    config = seen["config"]
+    assert config.backends == {"render": "world", "extract_context": "openai", "plan": "openai",
+                               "synthesize_instruction": "openai", "edit": "world", "judge": "world"}  # fmt: skip
+    shared = {"base_url": "http://127.0.0.1:8000/v1", "model": "qwen", "api_key_env": "MY_VLM_KEY", "concurrency": 4,
+              "cache_dir": "cache"}  # fmt: skip
+    assert config.backend_kwargs["extract_context"] == shared
+    assert config.backend_kwargs["plan"] == {**shared, "model": "planner", "temperature": 0.9}  # explicit kwargs win
+    assert "judge" not in config.backend_kwargs  # its own flag chose the world judge
+    assert config.backend_kwargs["edit"] == {"model": "edit-model"}
+    assert config.backend_kwargs["render"] == {"model": "render-model"}
+    assert "sk-secret-value" not in json.dumps(config.to_dict())

@@ -5,15 +5,21 @@ Examples::
     trl-styling generate --variant regular --num-groups 300 --rollouts 3 --seed 0 --out data/regular --num-workers 2
     trl-styling stats data/regular            # writes data/regular/report/ (PNG + JSON) and prints a summary
     trl-styling backends                      # registered backends per pipeline stage
+    # a VLM behind an OpenAI-compatible server (vLLM) as extractor, planner, synthesizer and judge:
+    trl-styling generate --variant simple --num-groups 50 --out data/vlm --backend openai \
+        --base-url http://localhost:8000/v1 --model Qwen/Qwen3-VL-8B-Instruct --cache-dir cache/vlm
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
+
+from trl_styling.human_eval import cli as human_eval_cli
 
 # Flag of each stage's backend option (stage names are the registry's).
 STAGE_FLAGS: dict[str, str] = {
@@ -24,6 +30,9 @@ STAGE_FLAGS: dict[str, str] = {
     "edit": "--editor",
     "judge": "--judge",
 }
+# Stages a model answers (``--backend`` and the model flags apply to them).
+MODEL_STAGES: tuple[str, ...] = ("extract_context", "plan", "synthesize_instruction", "judge")
+DEFAULT_BACKENDS: frozenset[str] = frozenset({"world", "template"})
 
 
 def _positive_int(text: str) -> int:
@@ -108,7 +117,7 @@ def _teacher_noise(text: str) -> str | dict[str, float]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trl-styling", description="Tool-using image-styling planners with TRL.")
-    sub = parser.add_subparsers(dest="command", metavar="{generate,stats,backends}")
+    sub = parser.add_subparsers(dest="command", metavar="{generate,stats,backends,annotate,agreement}")
     sub.required = True
 
     description = (
@@ -128,6 +137,22 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--library", choices=["simple", "regular", "complex"], help="tool library (default: variant)")
     for stage, flag in STAGE_FLAGS.items():
         gen.add_argument(flag, dest=f"backend_{stage}", metavar="NAME", help=f"{stage} backend (see `backends`)")
+    gen.add_argument("--backend", metavar="NAME",
+                     help="backend of the extractor, planner, instruction synthesizer and judge (unless their own "
+                     "flag names one), e.g. openai")  # fmt: skip
+    gen.add_argument("--base-url", metavar="URL", help="model server of the model-backed stages (OpenAI API base URL)")
+    gen.add_argument("--model", metavar="NAME", help="model name of the model-backed stages")
+    gen.add_argument(
+        "--api-key-env",
+        metavar="VAR",
+        help="environment variable holding the API key (the key itself never goes on the command line)",
+    )
+    gen.add_argument("--concurrency", type=_positive_int, metavar="N", help="concurrent requests per model stage")
+    gen.add_argument("--cache-dir", metavar="DIR", help="on-disk cache of model answers (a rerun costs no request)")
+    gen.add_argument("--editor-model", metavar="ID",
+                     help='model of the edit backend (backend_kwargs edit {"model": ID})')  # fmt: skip
+    gen.add_argument("--renderer-model", metavar="ID",
+                     help='model of the render backend (backend_kwargs render {"model": ID})')  # fmt: skip
     gen.add_argument("--backend-kwargs", type=_json_object, default={}, metavar="JSON",
                      help='per-stage backend options, e.g. \'{"judge": {"noise_std": 0.2}}\'')  # fmt: skip
     gen.add_argument("--teacher-noise", type=_teacher_noise, default="default", metavar="default|clean|JSON",
@@ -152,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     backends = sub.add_parser("backends", help="list the registered backends of each pipeline stage")
     backends.set_defaults(subparser=backends)
+    human_eval_cli.add_subcommands(sub)
     return parser
 
 
@@ -168,6 +194,8 @@ def _generate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     backends = {}
     for stage, flag in STAGE_FLAGS.items():
         name = getattr(args, f"backend_{stage}")
+        if name is None and stage in MODEL_STAGES and args.backend is not None:
+            name, flag = args.backend, "--backend"
         if name is None:
             continue
         if name not in list_backends(stage):
@@ -178,6 +206,7 @@ def _generate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if unknown or not all(isinstance(v, dict) for v in args.backend_kwargs.values()):
         parser.error(f"argument --backend-kwargs: keys must be stages ({', '.join(STAGE_FLAGS)}) mapping to JSON "
                      f"objects, got {json.dumps(args.backend_kwargs)}")  # fmt: skip
+    args.backend_kwargs = _model_flag_kwargs(args, backends, parser)
     try:
         config = GenerationConfig(
             variant=args.variant, num_groups=args.num_groups, rollouts=args.rollouts, seed=args.seed,
@@ -199,6 +228,28 @@ def _generate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 1
     print(format_generation_summary(summary, args.out))
     return 0
+
+
+def _model_flag_kwargs(args: argparse.Namespace, backends: dict[str, str], parser: argparse.ArgumentParser) -> dict:
+    """``--backend-kwargs`` completed by the model flags (explicit ``--backend-kwargs`` entries win)."""
+    kwargs = {stage: dict(options) for stage, options in args.backend_kwargs.items()}
+    shared = {"base_url": args.base_url, "model": args.model, "api_key_env": args.api_key_env,
+              "concurrency": args.concurrency, "cache_dir": args.cache_dir}  # fmt: skip
+    shared = {key: value for key, value in shared.items() if value is not None}
+    if args.api_key_env is not None and args.api_key_env not in os.environ:
+        parser.error(f"argument --api-key-env: the environment variable {args.api_key_env!r} is not set; export "
+                     "it with the key")  # fmt: skip
+    model_stages = [s for s in MODEL_STAGES if backends.get(s, "world") not in DEFAULT_BACKENDS]
+    if shared and not model_stages:
+        flags = ", ".join("--" + key.replace("_", "-") for key in shared)
+        parser.error(f"argument {flags.split(', ')[0]}: {flags} configure model-backed stages, but none is selected; "
+                     "add --backend openai (or --planner/--judge/... NAME)")  # fmt: skip
+    for stage in model_stages:
+        kwargs[stage] = {**shared, **kwargs.get(stage, {})}
+    for stage, model in (("edit", args.editor_model), ("render", args.renderer_model)):
+        if model is not None:
+            kwargs[stage] = {"model": model, **kwargs.get(stage, {})}
+    return kwargs
 
 
 def format_generation_summary(summary: dict[str, Any], out: str) -> str:
@@ -245,6 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _generate(args, args.subparser)
     if args.command == "stats":
         return _stats(args, args.subparser)
+    if args.command in ("annotate", "agreement"):
+        return human_eval_cli.main_for(args.command, args)
     return _backends()
 
 

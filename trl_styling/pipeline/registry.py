@@ -36,7 +36,13 @@ logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Modules whose import registers the built-in backends (the hermetic world, the template synthesizer).
-BUILTIN_BACKEND_MODULES: tuple[str, ...] = ("trl_styling.pipeline.backends.world", "trl_styling.pipeline.instructions")
+BUILTIN_BACKEND_MODULES: tuple[str, ...] = (
+    "trl_styling.pipeline.backends.world",
+    "trl_styling.pipeline.instructions",
+    "trl_styling.pipeline.backends.diffusers_backends",
+    "trl_styling.pipeline.backends.local_transformers",
+    "trl_styling.pipeline.backends.openai_server",  # imports openai only when a backend is built
+)
 ENTRY_POINT_GROUP = "trl_styling.backends"
 
 _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {stage: {} for stage in STAGES}

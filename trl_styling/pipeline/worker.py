@@ -7,7 +7,12 @@ or shard runs the group.
 Failure policy: a failing render, extraction, goal or planner call loses the *group* (no row: a row needs a
 plan); it is reported in the shard's ``failures``. A plan the planner could not produce loses that rollout.
 A failing editor or judge, or a judge answer outside [0, 5], keeps the row with ``judge_failed=True``,
-``reward=None`` and the error in ``judge_error`` -- never a made-up score.
+``reward=None`` and the error in ``judge_error`` -- never a made-up score. A model service that is unreachable
+(:class:`~trl_styling.pipeline.backends.chat.ChatModelUnavailableError`) is none of these: it says nothing
+about the group, so it ends the run before the shard is written, and a rerun resumes there.
+
+A judge with ``score_many(requests)`` (a list of results or exceptions, in order) scores a group's rollouts
+in one call, e.g. concurrently; otherwise each rollout is scored with ``score``. Rows keep rollout order.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from trl_styling.data.schema import CRITERIA, Trajectory
+from trl_styling.pipeline.backends.chat import ChatModelUnavailableError
 from trl_styling.pipeline.config import GenerationConfig
 from trl_styling.pipeline.registry import get_backend, import_plugins
 from trl_styling.pipeline.stages import STAGES, JudgeRequest, RenderedImage
@@ -45,6 +51,19 @@ class Backends:
         import_plugins(config.plugins)
         built = {stage: get_backend(stage, config.backends[stage], **config.stage_kwargs(stage)) for stage in STAGES}
         return cls(**built)
+
+
+@dataclass
+class _Rollout:
+    """One rollout between planning and its row."""
+
+    tid: str
+    plan: Any
+    instruction: str
+    edited_png: dict[str, Any] | None = None
+    request: JudgeRequest | None = None
+    result: Any = None
+    error: str | None = None
 
 
 @dataclass
@@ -123,6 +142,8 @@ class GroupRunner:
             goal = clock.run("goal", sample_goal, truth, config.variant, np.random.default_rng(s_goal))
             proposals = clock.run("plan", b.plan.propose, observed, goal, config.rollouts, image=rendered.image,
                                   seed=s_plan)  # fmt: skip
+        except ChatModelUnavailableError:
+            raise  # the service is down: end the run, unwritten shards are recomputed on resume
         except Exception as error:  # noqa: BLE001 - a broken group is reported, the run goes on
             out.failures.append({"group_id": group_id, "stage": "group", "error": f"{type(error).__name__}: {error}"})
             return out
@@ -132,55 +153,90 @@ class GroupRunner:
             "trajectories": [],
         }  # fmt: skip
         edit_seeds = _seeds(np.random.SeedSequence([s_edit]), max(1, len(proposals)))
+        rollouts = []
         for k, proposal in enumerate(proposals):
             tid = f"{group_id}-r{k}"
             if proposal.plan is None:
                 out.failures.append({"trajectory_id": tid, "stage": "plan", "error": "; ".join(proposal.errors)})
                 continue
-            row, note = self._rollout(tid, group_id, base_id, rendered, base_png, observed, truth, goal,
-                                      proposal.plan, edit_seeds[k])  # fmt: skip
+            rollouts.append(self._edit(tid, rendered, observed, truth, goal, proposal.plan, edit_seeds[k]))
+        self._judge([r for r in rollouts if r.error is None])
+        for rollout in rollouts:
+            row, note = self._row(rollout, group_id, base_id, base_png, observed, goal)
             out.rows.append(row)
-            out.spec["trajectories"].append({"trajectory_id": tid, **note})
+            out.spec["trajectories"].append({"trajectory_id": rollout.tid, **note})
         return out
 
-    def _rollout(
-        self, tid: str, group_id: str, base_id: str, rendered: RenderedImage, base_png: dict[str, Any],
-        observed: Any, truth: Any, goal: Any, plan: Any, edit_seed: int,
-    ) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+    def _edit(self, tid: str, rendered: RenderedImage, observed: Any, truth: Any, goal: Any, plan: Any,
+              edit_seed: int) -> _Rollout:  # fmt: skip
+        """Instruction and edit of one rollout, and the judge request (or the edit's error)."""
         b, clock = self.backends, self.clock
         instruction = clock.run("synthesize_instruction", b.synthesize_instruction.synthesize, plan, observed, goal)
-        edited_png = result = None
-        error = None
+        rollout = _Rollout(tid, plan, instruction)
         try:
             edited = clock.run("edit", b.edit.edit, rendered.image, truth, plan, instruction, scene=rendered.scene,
                                seed=edit_seed)  # fmt: skip
-            edited_png = clock.run("encode", encode_png, edited.image, self.config.png_compress_level)
+            rollout.edited_png = clock.run("encode", encode_png, edited.image, self.config.png_compress_level)
             final = edited.context
             if final is None:  # a pixel-only editor: read the state back with the extractor
                 hint = RenderedImage(edited.image, None, edited.scene)
                 final = clock.run("extract_context", b.extract_context.extract, edited.image, hint=hint,
                                   seed=edit_seed)  # fmt: skip
+        except ChatModelUnavailableError:
+            raise
         except Exception as e:  # noqa: BLE001 - recorded on the row, never turned into a score
-            error = f"edit failed: {type(e).__name__}: {e}"
-        if error is None:
-            request = JudgeRequest(goal=goal, initial_context=truth, final_context=final,
-                                   original_image=rendered.image, edited_image=edited.image, plan=plan,
-                                   instruction=instruction, trace=edited.trace)  # fmt: skip
+            rollout.error = f"edit failed: {type(e).__name__}: {e}"
+            return rollout
+        rollout.request = JudgeRequest(goal=goal, initial_context=truth, final_context=final,
+                                       original_image=rendered.image, edited_image=edited.image, plan=plan,
+                                       instruction=instruction, trace=edited.trace)  # fmt: skip
+        return rollout
+
+    def _judge(self, rollouts: list[_Rollout]) -> None:
+        """Scores the edited rollouts (all at once with ``score_many`` when the judge has it)."""
+        judge, clock = self.backends.judge, self.clock
+        outcomes: list[Any] = []
+        if hasattr(judge, "score_many") and len(rollouts) > 1:
             try:
-                result = clock.run("judge", b.judge.score, request)
-                reward = float(result.reward)
+                outcomes = list(clock.run("judge", judge.score_many, [r.request for r in rollouts]))
+                if len(outcomes) != len(rollouts):
+                    raise ValueError(f"score_many returned {len(outcomes)} results for {len(rollouts)} requests")
+            except ChatModelUnavailableError:
+                raise
+            except Exception as e:  # noqa: BLE001 - the whole batch failed: every row records it
+                outcomes = [e] * len(rollouts)
+        else:
+            for rollout in rollouts:
+                try:
+                    outcomes.append(clock.run("judge", judge.score, rollout.request))
+                except ChatModelUnavailableError:
+                    raise
+                except Exception as e:  # noqa: BLE001
+                    outcomes.append(e)
+        for rollout, outcome in zip(rollouts, outcomes):
+            if isinstance(outcome, ChatModelUnavailableError):
+                raise outcome
+            try:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                reward = float(outcome.reward)
                 if not (math.isfinite(reward) and 0.0 <= reward <= 5.0):
-                    raise ValueError(f"the judge returned reward {result.reward!r}, outside [0, 5]")
+                    raise ValueError(f"the judge returned reward {outcome.reward!r}, outside [0, 5]")
+                rollout.result = outcome
             except Exception as e:  # noqa: BLE001
-                error, result = f"{type(e).__name__}: {e}", None
+                rollout.error = f"{type(e).__name__}: {e}"
+
+    def _row(self, rollout: _Rollout, group_id: str, base_id: str, base_png: dict[str, Any], observed: Any,
+             goal: Any) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+        result = rollout.result
         criteria = {}
         if result is not None:
             criteria = {c: float(result.criteria[c]) for c in CRITERIA if c in result.criteria}
         row = Trajectory(
-            trajectory_id=tid, group_id=group_id, base_image_id=base_id, goal=goal.text, plan=plan,
+            trajectory_id=rollout.tid, group_id=group_id, base_image_id=base_id, goal=goal.text, plan=rollout.plan,
             reward=None if result is None else float(result.reward), variant=self.config.variant, theme=goal.theme,
-            context=observed, image=base_png, instruction=instruction, edited_image=edited_png, criteria=criteria,
-            goal_spec=goal.to_dict(), judge_failed=result is None, judge_error=error,
+            context=observed, image=base_png, instruction=rollout.instruction, edited_image=rollout.edited_png,
+            criteria=criteria, goal_spec=goal.to_dict(), judge_failed=result is None, judge_error=rollout.error,
         ).to_row()  # fmt: skip
-        note = {"rationale": result.rationale if result is not None else None, "error": error}
+        note = {"rationale": result.rationale if result is not None else None, "error": rollout.error}
         return row, note
