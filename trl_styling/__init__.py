@@ -22,6 +22,8 @@ _LAZY: dict[str, str] = {
     "StylingSFTTrainer": "trl_styling.trainers",
     "StylingDataCollator": "trl_styling.collator",
     "StyleContext": "trl_styling.context",
+    "load_styling_dataset": "trl_styling.data.hub",
+    "push_styling_dataset": "trl_styling.data.hub",
 }
 
 __all__ = sorted(_LAZY)

@@ -8,6 +8,14 @@ from trl_styling.data.conversions import (
     tools_json,
     trajectory_to_prompt_completion,
 )
+from trl_styling.data.hub import (
+    PAPER_DATASET_REPO,
+    MissingColumnsError,
+    PlanFormatError,
+    load_styling_dataset,
+    push_styling_dataset,
+    render_dataset_card,
+)
 from trl_styling.data.operations import filter_by_reward, reward_statistics, split_by_base_image, split_counts
 from trl_styling.data.pairs import STRATEGIES, build_preference_pairs, shared_prefix_length
 from trl_styling.data.schema import (
@@ -31,6 +39,12 @@ from trl_styling.data.validation import (
 
 __all__ = [
     "CRITERIA",
+    "PAPER_DATASET_REPO",
+    "MissingColumnsError",
+    "PlanFormatError",
+    "load_styling_dataset",
+    "push_styling_dataset",
+    "render_dataset_card",
     "CRITERIA_WEIGHTS",
     "REQUIRED_COLUMNS",
     "SPLITS",

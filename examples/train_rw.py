@@ -1,0 +1,55 @@
+"""Reward-Weighted fine-tuning (the paper's RW): every trajectory's NLL weighted by max(r - 3.0, 0).
+
+```bash
+python examples/train_rw.py --config examples/configs/paper/rw_qwen3vl_4b.yaml \
+    --dataset_name data/regular --output_dir Qwen3-VL-4B-styling-RW
+
+accelerate launch --multi_gpu --num_processes 2 examples/train_rw.py \
+    --config examples/configs/paper/rw_qwen3vl_4b.yaml
+```
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def main(script_args: Any, training_args: Any, model_args: Any) -> None:
+    from trl_styling import RewardWeightedTrainer
+    from trl_styling.scripts_support import (
+        announce_process,
+        build_weighted_sft_trainer,
+        planner_card_info,
+        write_planner_files,
+    )
+
+    trainer, trajectories = build_weighted_sft_trainer(RewardWeightedTrainer, script_args, training_args, model_args)
+    stats = trainer.weight_statistics["train"]
+    settings = {
+        "reward_baseline": training_args.reward_baseline,
+        "min_reward": training_args.min_reward,
+        "loss_normalization": training_args.loss_normalization,
+    }
+    planner_card_info("RW", trainer, script_args, model_args, trajectories, settings, stats.to_dict())
+    announce_process(trainer, f"RW training on {stats.rows_out} trajectories")
+
+    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    trainer.save_model(training_args.output_dir)
+    write_planner_files(trainer, script_args)
+    trainer.accelerator.print(f"Model, card and prompt settings saved to {training_args.output_dir}.")
+    if training_args.push_to_hub:
+        trainer.push_to_hub(dataset_name=script_args.dataset_name)
+        trainer.accelerator.print(f"Model pushed to https://huggingface.co/{trainer.hub_model_id}.")
+
+
+def make_parser() -> Any:
+    from trl import ModelConfig, TrlParser
+
+    from trl_styling import RewardWeightedConfig
+    from trl_styling.scripts_support import StylingScriptArguments
+
+    return TrlParser((StylingScriptArguments, RewardWeightedConfig, ModelConfig))
+
+
+if __name__ == "__main__":
+    main(*make_parser().parse_args_and_config())

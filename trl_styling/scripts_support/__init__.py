@@ -1,0 +1,67 @@
+"""Shared pieces of the TRL-style example scripts in ``examples/``: arguments, data loading, model cards.
+
+The scripts keep TRL's shape (``TrlParser``, ``--config x.yaml``, ``save_model`` then ``push_to_hub``); what
+they share lives here so that the seven scripts stay short and agree with each other.
+"""
+
+from trl_styling.scripts_support.arguments import (
+    EvaluateArguments,
+    GenerationArguments,
+    PairArguments,
+    RewardFilteredConfig,
+    StylingScriptArguments,
+    generation_config_from_arguments,
+)
+from trl_styling.scripts_support.data import (
+    PLANNER_SETTINGS_FILE,
+    dataset_variant,
+    load_planner_model,
+    load_planner_settings,
+    load_trajectory_split,
+    model_init_kwargs,
+    preference_pairs,
+    prompt_completion,
+    save_planner_settings,
+)
+from trl_styling.scripts_support.model_card import (
+    METHODS,
+    PlannerCardInfo,
+    render_model_card,
+    training_hyperparameters,
+    use_styling_model_card,
+    write_model_card,
+)
+from trl_styling.scripts_support.run import (
+    announce_process,
+    build_weighted_sft_trainer,
+    planner_card_info,
+    write_planner_files,
+)
+
+__all__ = [
+    "METHODS",
+    "PLANNER_SETTINGS_FILE",
+    "EvaluateArguments",
+    "GenerationArguments",
+    "PairArguments",
+    "PlannerCardInfo",
+    "RewardFilteredConfig",
+    "StylingScriptArguments",
+    "announce_process",
+    "build_weighted_sft_trainer",
+    "dataset_variant",
+    "planner_card_info",
+    "generation_config_from_arguments",
+    "load_planner_model",
+    "load_planner_settings",
+    "load_trajectory_split",
+    "model_init_kwargs",
+    "preference_pairs",
+    "prompt_completion",
+    "render_model_card",
+    "save_planner_settings",
+    "training_hyperparameters",
+    "use_styling_model_card",
+    "write_model_card",
+    "write_planner_files",
+]

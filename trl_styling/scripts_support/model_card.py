@@ -1,0 +1,170 @@
+"""Model cards of trained planners: the method (S/R/RW/SW/wDPO), the paper, the data and its rewards.
+
+:func:`use_styling_model_card` makes a trainer write this card wherever TRL would write its own
+(``create_model_card``: called by ``Trainer.push_to_hub`` right before the upload, and at checkpoints), so the
+card that is pushed is the one that is tested; the scripts also call it after ``save_model``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import ModelCard, ModelCardData
+
+from trl_styling.data.hub_card import PAPER_AUTHORS, PAPER_BIBTEX, PAPER_DATASET_URL, PAPER_TITLE, PAPER_YEAR
+
+METHODS: dict[str, tuple[str, str]] = {
+    "S": ("Standard supervised learning (S)",
+          "Every trajectory with reward >= `min_reward` (the paper drops only r < 1) is imitated with equal weight."),
+    "R": ("Reward-filtered training (R)",
+          "Trajectories with reward >= `min_reward` (the paper: 3.5, ~65% kept) are imitated with equal weight."),
+    "RW": ("Reward-Weighted fine-tuning (RW)",
+           "Each trajectory's NLL is weighted by `w = max(r - reward_baseline, 0)` (the paper: baseline 3.0); "
+           "the loss is `sum_i w_i L_i / sum_i w_i`."),
+    "SW": ("Standardized Reward-Weighted fine-tuning (SW)",
+           "Each trajectory's NLL is weighted by its z-scored reward `z = (r - mean) / std` (per group of "
+           "same-input rollouts, or globally), negative weights allowed; the loss is `sum_i z_i L_i / N`."),
+    "wDPO": ("Weighted Direct Preference Optimization (wDPO)",
+             "Sigmoid DPO on (chosen, rejected) pairs of rollouts of the same input (chosen r >= `chosen_min`, "
+             "rejected r < `rejected_max`), each pair's loss weighted (e.g. by the reward gap)."),
+}  # fmt: skip
+SUMMARY_KEYS = ("count", "usable", "judge_failed", "mean", "std", "min", "max", "frac_ge_3_5", "frac_ge_4_0",
+                "num_groups", "mean_group_size", "mean_within_group_std")  # fmt: skip
+
+
+@dataclass
+class PlannerCardInfo:
+    """Everything the card says. ``dataset_name`` may be a local path (then not linked as a Hub dataset)."""
+
+    method: str
+    base_model: str
+    dataset_name: str
+    reward_statistics: dict[str, Any]
+    dataset_variant: str | None = None
+    train_split: str = "train"
+    method_settings: dict[str, Any] = field(default_factory=dict)
+    prompt_settings: dict[str, Any] = field(default_factory=dict)
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    data_summary: dict[str, Any] = field(default_factory=dict)
+    is_adapter: bool = False
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {list(METHODS)}, got {self.method!r}.")
+
+
+def _is_hub_id(name: str) -> bool:
+    return bool(name) and not os.path.exists(name) and name.count("/") == 1
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def render_model_card(info: PlannerCardInfo, model_name: str, hub_model_id: str | None = None) -> ModelCard:
+    """The README of a trained planner (YAML metadata + markdown body)."""
+    title, description = METHODS[info.method]
+    tags = ["trl", "trl-styling", "image-styling", "tool-use", "offline-rl", f"styling-{info.method.lower()}"]
+    if info.method == "wDPO":
+        tags.append("dpo")
+    metadata = ModelCardData(
+        base_model=info.base_model if _is_hub_id(info.base_model) else None,
+        datasets=[info.dataset_name] if _is_hub_id(info.dataset_name) else None,
+        library_name="peft" if info.is_adapter else "transformers",
+        model_name=model_name,
+        tags=tags,
+    )
+    repo = hub_model_id or model_name
+    variant = f", variant `{info.dataset_variant}`" if info.dataset_variant else ""
+    lines = [
+        f"# {model_name}",
+        "",
+        f"A tool-using image-styling planner trained from `{info.base_model}` with **{title}**, one of the offline "
+        f"RL methods of *{PAPER_TITLE}* ({PAPER_AUTHORS}, {PAPER_YEAR}), using "
+        "trl-styling on top of [TRL](https://github.com/huggingface/trl).",
+        "",
+        f"Method: {description}",
+        "",
+        "| method setting | value |",
+        "|---|---|",
+        *[f"| `{k}` | {_cell(v)} |" for k, v in info.method_settings.items()],
+        "",
+        "## Training data",
+        "",
+        f"Dataset `{info.dataset_name}`{variant}, split `{info.train_split}`.",
+        "",
+        "Reward statistics of the training split (0-5 scale, before any filtering or weighting):",
+        "",
+        "| statistic | value |",
+        "|---|---|",
+        *[f"| {key} | {_cell(info.reward_statistics.get(key))} |" for key in SUMMARY_KEYS],
+    ]
+    if info.data_summary:
+        lines += ["", "What the trainer used:", "", "| quantity | value |", "|---|---|"]
+        lines += [f"| {k} | {_cell(v)} |" for k, v in info.data_summary.items()]
+    lines += ["", "## Prompt format", "",
+              "Prompt the planner as it was trained (also saved as `styling_planner.json`):", "",
+              "| setting | value |", "|---|---|"]  # fmt: skip
+    lines += [f"| `{k}` | {_cell(v)} |" for k, v in info.prompt_settings.items()]
+    lines += ["", "## Usage", "", "```python", "from trl_styling.agent import HFPlanner",
+              "from trl_styling.scripts_support import load_planner_model, load_planner_settings", "",
+              f'model, processor = load_planner_model("{repo}")  # a local copy of this repository',
+              f'planner = HFPlanner(model, processor, "{info.dataset_variant or "regular"}", '
+              f'**load_planner_settings("{repo}"))',
+              "proposal = planner.propose(context, goal, n=1)[0]  # a Plan with per-step reasoning", "```", "",
+              "## Training hyper-parameters", "", "| hyper-parameter | value |", "|---|---|"]  # fmt: skip
+    lines += [f"| `{k}` | {_cell(v)} |" for k, v in info.hyperparameters.items()]
+    lines += ["", "## Citation", "", f"Paper data: {PAPER_DATASET_URL}", "", "```bibtex", PAPER_BIBTEX, "```", ""]
+    return ModelCard(f"---\n{metadata.to_yaml()}\n---\n\n" + "\n".join(lines))
+
+
+def write_model_card(output_dir: str | os.PathLike, info: PlannerCardInfo, model_name: str | None = None,
+                     hub_model_id: str | None = None) -> Path:  # fmt: skip
+    """Writes ``README.md`` into ``output_dir``; returns its path."""
+    path = Path(output_dir) / "README.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    render_model_card(info, model_name or Path(output_dir).name, hub_model_id).save(path)
+    return path
+
+
+def training_hyperparameters(training_args: Any, model_args: Any | None = None) -> dict[str, Any]:
+    """The hyper-parameters a card reports; the effective batch counts every process."""
+    values = {
+        "learning_rate": training_args.learning_rate,
+        "num_train_epochs": training_args.num_train_epochs,
+        "max_steps": training_args.max_steps,
+        "per_device_train_batch_size": training_args.per_device_train_batch_size,
+        "gradient_accumulation_steps": training_args.gradient_accumulation_steps,
+        "num_processes": training_args.world_size,
+        "effective_batch_size": training_args.per_device_train_batch_size
+        * training_args.gradient_accumulation_steps
+        * training_args.world_size,
+        "lr_scheduler_type": str(getattr(training_args.lr_scheduler_type, "value", training_args.lr_scheduler_type)),
+        "warmup_steps": training_args.warmup_steps,
+        "weight_decay": training_args.weight_decay,
+        "max_grad_norm": training_args.max_grad_norm,
+        "seed": training_args.seed,
+    }
+    if model_args is not None and model_args.use_peft:
+        values.update(lora_r=model_args.lora_r, lora_alpha=model_args.lora_alpha, lora_dropout=model_args.lora_dropout,
+                      lora_target_modules=model_args.lora_target_modules)  # fmt: skip
+    return values
+
+
+def use_styling_model_card(trainer: Any, info: PlannerCardInfo) -> None:
+    """Replaces ``trainer.create_model_card`` so TRL's push and checkpoint paths write this card instead."""
+
+    def create_model_card(model_name: str | None = None, **_: Any) -> None:
+        if not trainer.is_world_process_zero():
+            return
+        args = trainer.args
+        name = model_name or (args.hub_model_id or Path(args.output_dir).name).split("/")[-1]
+        write_model_card(args.output_dir, info, name, getattr(trainer, "hub_model_id", None))
+
+    # An instance attribute: TRL's trainers call self.create_model_card(...) from push_to_hub and checkpoints.
+    trainer.create_model_card = create_model_card
