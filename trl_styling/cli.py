@@ -19,6 +19,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from trl_styling.cli_types import floats as _floats
+from trl_styling.cli_types import image_size as _image_size
+from trl_styling.cli_types import json_object as _json_object
+from trl_styling.cli_types import non_negative_float as _non_negative_float
+from trl_styling.cli_types import non_negative_int as _non_negative_int
+from trl_styling.cli_types import positive_int as _positive_int
+from trl_styling.cli_types import probability as _probability
 from trl_styling.human_eval import cli as human_eval_cli
 
 # Flag of each stage's backend option (stage names are the registry's).
@@ -33,73 +40,6 @@ STAGE_FLAGS: dict[str, str] = {
 # Stages a model answers (``--backend`` and the model flags apply to them).
 MODEL_STAGES: tuple[str, ...] = ("extract_context", "plan", "synthesize_instruction", "judge")
 DEFAULT_BACKENDS: frozenset[str] = frozenset({"world", "template"})
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
-    return value
-
-
-def _image_size(text: str) -> int:
-    value = _positive_int(text)
-    if value < 32:
-        raise argparse.ArgumentTypeError(f"must be at least 32 pixels, got {text!r}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
-    return value
-
-
-def _probability(text: str) -> float:
-    value = _non_negative_float(text)
-    if value > 1:
-        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {text!r}")
-    return value
-
-
-def _floats(count: int, what: str) -> Any:
-    def parse(text: str) -> tuple[float, ...]:
-        try:
-            values = tuple(float(x) for x in text.split(","))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
-        if len(values) != count:
-            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
-        return values
-
-    return parse
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise argparse.ArgumentTypeError(f"must be a JSON object ({e.msg}), got {text!r}") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"must be a JSON object, got {text!r}")
-    return value
 
 
 def _teacher_noise(text: str) -> str | dict[str, float]:

@@ -14,17 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from trl_styling.cli_types import positive_int as _positive_int
 from trl_styling.human_eval.schema import DEFAULT_JUDGE_THRESHOLDS
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
 
 
 def _method(text: str) -> tuple[str, str]:
