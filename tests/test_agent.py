@@ -49,7 +49,7 @@ def test_babbling_planner_reports_retries_and_falls_back_to_identity(tiny_planne
     candidate = result.candidates[0]
     if candidate.plan is not None:  # pragma: no cover - an untrained 2-layer model practically never plans
         pytest.skip("the untrained planner happened to produce a valid plan")
-    assert len(candidate.errors) == 2 and all("invalid plan" in e for e in candidate.errors)
+    assert len(candidate.errors) == 2 and all("invalid plan" in e or "cut off" in e for e in candidate.errors)
     assert "attempt 1" in result.errors[0] and "attempt 2" in result.errors[1]
     assert result.fallback == "identity" and result.plan is None and result.instruction == ""
     assert np.array_equal(np.asarray(result.edited_image), np.asarray(image))
@@ -59,6 +59,34 @@ def test_babbling_planner_reports_retries_and_falls_back_to_identity(tiny_planne
     result = agent.run(image, goal, seed=0)
     assert result.fallback == "fallback_planner" and result.plan is not None and result.score is not None
     assert result.instruction and result.edited_image.size == image.size
+
+
+def test_a_generation_cut_off_at_max_new_tokens_is_not_a_plan(tiny_lm_dir, scene, monkeypatch):
+    _, context, goal = scene
+    model = AutoModelForCausalLM.from_pretrained(tiny_lm_dir)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_lm_dir)
+    planner = HFPlanner(model, tokenizer, LIBRARY, max_new_tokens=4, temperature=0.0)
+    # Even text that parses is refused when the model was stopped before its end-of-sequence.
+    monkeypatch.setattr("trl_styling.agent.parse_plan", lambda raw, library: pytest.fail("parsed a cut-off plan"))
+    proposal = planner.propose(context, goal, 1)[0]
+    assert proposal.plan is None and planner.last_truncated
+    assert proposal.errors == ("attempt 1: the plan was cut off at max_new_tokens=4 (raise max_new_tokens if plans "
+                               "are longer)",)  # fmt: skip
+
+
+def test_repair_snaps_near_miss_values_only_when_asked(tiny_lm_dir, scene, monkeypatch):
+    _, context, goal = scene
+    model = AutoModelForCausalLM.from_pretrained(tiny_lm_dir)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_lm_dir)
+    text = '[REASONING] Later era. [ACTION] time_period_era(target_era="early_future_2050s")'
+    strict = HFPlanner(model, tokenizer, LIBRARY, temperature=0.0)
+    repairing = HFPlanner(model, tokenizer, LIBRARY, temperature=0.0, repair=True)
+    for planner in (strict, repairing):
+        monkeypatch.setattr(planner, "generate", lambda messages, *, sample, seed: text)
+    assert strict.propose(context, goal, 1)[0].plan is None
+    proposal = repairing.propose(context, goal, 1)[0]
+    assert proposal.plan.steps[0].arguments["target_era"] == "near_future_2050s"
+    assert proposal.repairs == ("step 0: time_period_era.target_era: 'early_future_2050s' -> 'near_future_2050s'",)
 
 
 def test_plain_text_goal_is_planned_but_not_scored(tiny_planner, scene):

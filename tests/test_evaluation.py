@@ -79,3 +79,44 @@ def test_rows_without_goal_spec_are_refused(data):
     test = dataset["test"].map(lambda row: {"goal_spec": None})
     with pytest.raises(ValueError, match="has no 'goal_spec'"):
         evaluate_planner(OraclePlanner("regular"), test, "regular", progress=False)
+
+
+class SecondTryPlanner:
+    """Valid on every other goal only after one retry (as HFPlanner reports a resampled plan)."""
+
+    needs_structured_goal = False
+
+    def __init__(self):
+        self.calls = 0
+
+    def propose(self, context, goal, n, *, image=None, seed=0):
+        self.calls += 1
+        step = PlanStep("Dry season.", "season_cycle", {"target_season": "dry_season"})
+        retried = self.calls % 2 == 0
+        errors = ("attempt 1: invalid plan: no step found",) if retried else ()
+        return [PlanProposal(plan=Plan((step,)), errors=errors, attempts=2 if retried else 1) for _ in range(n)]
+
+
+def test_validity_counts_retries_and_first_attempt_validity_does_not(data):
+    dataset, specs = data
+    evaluation = evaluate_planner(SecondTryPlanner(), dataset["test"], "regular", group_specs=specs, progress=False)
+    n = len(evaluation.results)
+    assert evaluation.summary["validity"].mean == 1.0
+    assert evaluation.summary["first_attempt_validity"].mean == pytest.approx((n - n // 2) / n)
+    assert [r.attempts for r in evaluation.results[:2]] == [1, 2]
+
+
+def test_a_repaired_plan_is_valid_but_not_valid_as_first_generated(data):
+    dataset, specs = data
+
+    class RepairedPlanner:
+        needs_structured_goal = False
+
+        def propose(self, context, goal, n, *, image=None, seed=0):
+            step = PlanStep("Dry season.", "season_cycle", {"target_season": "dry_season"})
+            return [PlanProposal(plan=Plan((step,)), repairs=("step 0: season_cycle.target_season: 'dry' -> "
+                                                              "'dry_season'",))]  # fmt: skip
+
+    evaluation = evaluate_planner(RepairedPlanner(), dataset["test"], "regular", group_specs=specs, progress=False)
+    assert evaluation.summary["validity"].mean == 1.0 and evaluation.summary["first_attempt_validity"].mean == 0.0
+    assert evaluation.results[0].repairs[0].endswith("-> 'dry_season'")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from trl_styling.context import StyleContext
-from trl_styling.evaluation import bootstrap_ci, estimate, preservation_violations, tool_scores
+from trl_styling.evaluation import bootstrap_ci, estimate, paired_difference, preservation_violations, tool_scores
 
 
 def test_tool_scores_exact():
@@ -46,3 +46,20 @@ def test_estimate_string():
     e = estimate([1.0, 2.0, 3.0])
     assert e.mean == 2.0 and e.n == 3 and e.low <= 2.0 <= e.high
     assert str(e).startswith("2.000 [")
+
+
+def test_paired_difference_is_the_mean_of_per_goal_differences():
+    a, b = [3.0, 4.0, 2.5, 5.0], [2.0, 4.5, 2.0, 4.0]
+    result = paired_difference(a, b, seed=3)
+    # differences 1.0, -0.5, 0.5, 1.0 -> mean 0.5
+    assert result.mean == pytest.approx(0.5)
+    assert result.n == 4
+    assert -0.5 <= result.low <= 0.5 <= result.high <= 1.0
+    # every difference equal: a zero-width interval at that difference
+    same = paired_difference([2.0, 3.0], [1.5, 2.5])
+    assert (same.mean, same.low, same.high) == pytest.approx((0.5, 0.5, 0.5))
+
+
+def test_paired_difference_rejects_unpaired_results():
+    with pytest.raises(ValueError, match="same goals"):
+        paired_difference([1.0, 2.0], [1.0])

@@ -17,6 +17,7 @@ def test_quickstart_writes_the_report(tmp_path):
     for method in saved["methods"].values():
         assert 0.0 <= method["mean_reward"] <= 5.0 and 0.0 <= method["validity_rate"] <= 1.0
         assert 0.0 <= method["tool_f1"] <= 1.0
+        assert 0.0 <= method["first_attempt_validity_rate"] <= method["validity_rate"]
     assert saved["methods"]["oracle"]["validity_rate"] == 1.0
     assert 0.0 < saved["teacher_mean_reward"] <= 5.0
     for name in ("comparison.md", "comparison.json", "comparison.png", "agent/before.png", "agent/after.png",

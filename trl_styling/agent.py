@@ -21,10 +21,11 @@ the judge) needs a StylingGoal and a judge: the agent raises ``ValueError`` othe
 into an instruction, executed by the editor and scored by the judge; the highest reward wins (ties: the
 earlier candidate). Every candidate is returned in ``candidates``.
 
-**Failures and the fallback.** Unparsable model output is reported in ``errors`` and retried with sampling
-(``max_retries``). When no candidate yields an executed plan, the agent asks ``fallback_planner`` (if given)
-for one plan; failing that it returns the input image unchanged with ``plan=None``, ``instruction=""`` and
-``fallback="identity"`` (scored as a no-op when the judge can), never a half-made edit.
+**Failures and the fallback.** Unparsable model output, or output cut off at ``max_new_tokens``, is reported
+in ``errors`` and retried with sampling (``max_retries``). When no candidate yields an executed plan, the
+agent asks ``fallback_planner`` (if given) for one plan; failing that it returns the input image unchanged
+with ``plan=None``, ``instruction=""`` and ``fallback="identity"`` (scored as a no-op when the judge can),
+never a half-made edit.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from trl_styling.pipeline.backends.world import (
 from trl_styling.pipeline.instructions import TemplateInstructionSynthesizer
 from trl_styling.pipeline.stages import JudgeRequest, PlanProposal, goal_text
 from trl_styling.tools import Plan, PlanParseError, ToolLibrary, parse_plan, resolve_library
+from trl_styling.tools.repair import parse_plan_with_repair
 
 if TYPE_CHECKING:
     from trl_styling.pipeline.stages import Goal
@@ -86,6 +88,9 @@ class HFPlanner:
     ``processor`` is the tokenizer (LM) or the processor (VLM). Proposal 0 decodes greedily, the others and
     every retry sample at ``temperature`` (with ``temperature <= 0`` all decode greedily and retries could only
     repeat the same text, so none are made). Torch's global RNG is left untouched (a forked RNG per call).
+    With ``repair=True`` a plan that fails only on near-miss tool names or enumerated values is snapped onto the
+    library's vocabulary (:func:`~trl_styling.tools.repair.parse_plan_with_repair`) and the proposal lists
+    the ``repairs``; off by default, so a plan is accepted only as generated.
     """
 
     needs_structured_goal = False
@@ -104,6 +109,7 @@ class HFPlanner:
         temperature: float = 0.7,
         top_p: float = 1.0,
         max_retries: int = 2,
+        repair: bool = False,
     ) -> None:
         if plan_format not in ("text", "chat") or tool_specs not in ("brief", "full", "names"):
             raise ValueError(f"plan_format must be 'text'/'chat' and tool_specs 'brief'/'full'/'names', got "
@@ -117,6 +123,8 @@ class HFPlanner:
         self.include_context, self.include_image = include_context, include_image
         self.max_new_tokens, self.temperature, self.top_p = max_new_tokens, float(temperature), float(top_p)
         self.max_retries = max_retries if self.temperature > 0 else 0
+        self.repair = repair
+        self.last_truncated = False
 
     def messages(self, context: StyleContext | None, goal: Goal, image: Image.Image | None = None) -> list[dict]:
         """The prompt messages, exactly as :func:`~trl_styling.data.build_planner_prompt` builds them for training."""
@@ -151,7 +159,13 @@ class HFPlanner:
             torch.manual_seed(seed)
             output = self.model.generate(**inputs, **options)
         prompt_length = inputs["input_ids"].shape[1]
-        return self.tokenizer.decode(output[0, prompt_length:], skip_special_tokens=True)
+        new_tokens = output[0, prompt_length:]
+        # A generation that used every allowed token without an end-of-sequence was cut off: its last step may
+        # be half-written, and parse_plan (tolerant) would silently drop it.
+        eos = self.model.generation_config.eos_token_id
+        eos_ids = set(eos if isinstance(eos, list) else [eos]) | {self.tokenizer.eos_token_id}
+        self.last_truncated = len(new_tokens) >= self.max_new_tokens and not eos_ids & set(new_tokens.tolist())
+        return self.tokenizer.decode(new_tokens, skip_special_tokens=True)
 
     def propose(
         self, context: StyleContext, goal: Goal, n: int, *, image: Image.Image | None = None, seed: int = 0
@@ -160,18 +174,26 @@ class HFPlanner:
         proposals = []
         for k in range(n):
             errors: list[str] = []
-            raw, plan, attempts = None, None, 0
+            raw, plan, attempts, repairs = None, None, 0, ()
             for attempt in range(1 + self.max_retries):
                 attempts += 1
                 sample = self.temperature > 0 and (k > 0 or attempt > 0)
                 raw = self.generate(messages, sample=sample, seed=seed * 1000 + k * 10 + attempt)
+                if self.last_truncated:
+                    errors.append(f"attempt {attempt + 1}: the plan was cut off at max_new_tokens="
+                                  f"{self.max_new_tokens} (raise max_new_tokens if plans are longer)")  # fmt: skip
+                    continue
                 try:
-                    plan = parse_plan(raw, self.library)
+                    if self.repair:
+                        plan, repairs = parse_plan_with_repair(raw, self.library)
+                    else:
+                        plan = parse_plan(raw, self.library)
                     break
                 except PlanParseError as e:
                     # validation errors already read "invalid plan: ..."; say it once
                     errors.append(f"attempt {attempt + 1}: invalid plan: {str(e).removeprefix('invalid plan: ')}")
-            proposals.append(PlanProposal(plan=plan, raw=raw, errors=tuple(errors), attempts=attempts))
+            proposals.append(PlanProposal(plan=plan, raw=raw, errors=tuple(errors), attempts=attempts,
+                                          repairs=repairs))  # fmt: skip
         return proposals
 
 

@@ -5,7 +5,10 @@
    pretraining a real planner (Qwen3-VL) starts from, shared by every method;
 3. train S (SFT, r >= 1) and SW (group-standardized reward weights) from B with the same seed and steps;
 4. evaluate B, S and SW on the held-out test goals (executed, noise-free reward), beside the teacher's
-   mean dataset reward and the oracle planner;
+   mean dataset reward and the oracle planner. Each planner decodes greedily and, like the agent, resamples
+   (temperature 0.7, at most ``eval_retries`` times) when its plan does not parse or validate, and snaps
+   near-miss tool names and enumerated values onto the library (``eval_repair``, every repair reported); the
+   report gives the validity of the plans used and the validity as first generated (greedy, unrepaired);
 5. run the StylingAgent with the SW planner on one test image and write the before/after images, the plan
    with its reasoning, the instruction and ``report.json`` to the output directory.
 
@@ -36,7 +39,7 @@ class QuickstartConfig:
     seed: int = 0
     hidden_size: int = 64
     num_layers: int = 2
-    vocab_size: int = 4096
+    vocab_size: int = 2048  # the fitted BPE saturates near 2k merges on these texts; more only widens the head
     warmup_steps: int = 400
     warmup_learning_rate: float = 1e-2
     method_steps: int = 100
@@ -45,51 +48,17 @@ class QuickstartConfig:
     tool_specs: str = "names"
     sw_anchor: float = 1.0
     eval_goals: int = 15
+    eval_retries: int = 2  # greedy first; on an invalid plan up to this many samples at temperature 0.7
+    eval_repair: bool = True  # snap near-miss tool names / enumerated values onto the library (reported)
     num_workers: int = 2
 
 
-def _train(method: str, base_dir: Path, train: Any, out_dir: Path, cfg: QuickstartConfig, steps: int,
-           learning_rate: float) -> Path:  # fmt: skip
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def _settings(cfg: QuickstartConfig, *, warmup: bool = False) -> Any:
+    from trl_styling.recipes import RecipeSettings
 
-    from trl_styling import (
-        StandardizedRewardWeightedConfig,
-        StandardizedRewardWeightedTrainer,
-        StylingSFTConfig,
-        StylingSFTTrainer,
-    )
-
-    common = dict(
-        output_dir=str(out_dir), report_to="none", bf16=False, save_strategy="no", seed=cfg.seed, max_steps=steps,
-        per_device_train_batch_size=cfg.batch_size, learning_rate=learning_rate, lr_scheduler_type="cosine",
-        warmup_steps=max(1, steps // 10), weight_decay=0.01, max_length=None, logging_steps=max(1, steps // 5),
-        loss_normalization="token", disable_tqdm=False, gradient_checkpointing=False,
-    )  # fmt: skip
-    if method == "SW":
-        trainer_cls = StandardizedRewardWeightedTrainer
-        args = StandardizedRewardWeightedConfig(**common, sft_anchor=cfg.sw_anchor)
-    else:
-        trainer_cls, args = StylingSFTTrainer, StylingSFTConfig(**common, min_reward=1.0)
-    model = AutoModelForCausalLM.from_pretrained(base_dir)
-    tokenizer = AutoTokenizer.from_pretrained(base_dir)
-    trainer = trainer_cls(model, args=args, train_dataset=train, processing_class=tokenizer)
-    print(f"[{method}] weights: {trainer.weight_statistics['train'].to_dict()}")
-    trainer.train()
-    trainer.save_model(str(out_dir))
-    tokenizer.save_pretrained(str(out_dir))
-    return out_dir
-
-
-def _planner(model_dir: Path, library: Any, cfg: QuickstartConfig, temperature: float = 0.0) -> Any:
-    """Greedy for evaluation; the agent samples retries (temperature > 0) when a plan does not parse."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from trl_styling.agent import HFPlanner
-
-    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    return HFPlanner(model, tokenizer, library, plan_format="text", tool_specs=cfg.tool_specs, max_new_tokens=300,
-                     temperature=temperature, max_retries=2)  # fmt: skip
+    steps, rate = (cfg.warmup_steps, cfg.warmup_learning_rate) if warmup else (cfg.method_steps, cfg.learning_rate)
+    return RecipeSettings(steps=steps, learning_rate=rate, batch_size=cfg.batch_size, seed=cfg.seed,
+                          tool_specs=cfg.tool_specs, sw_anchor=cfg.sw_anchor)  # fmt: skip
 
 
 def run(cfg: QuickstartConfig) -> dict[str, Any]:
@@ -98,6 +67,7 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
     from trl_styling.data import reward_statistics, to_prompt_completion_dataset
     from trl_styling.evaluation import OraclePlanner, evaluate_planner, write_comparison
     from trl_styling.pipeline import GenerationConfig, generate_dataset, load_group_specs
+    from trl_styling.recipes import load_planner, train_method
     from trl_styling.testing import build_tiny_qwen3
     from trl_styling.tools import get_tool_library
 
@@ -124,10 +94,11 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
     base = build_tiny_qwen3(out / "models" / "init", seed=cfg.seed, hidden_size=cfg.hidden_size,
                             num_layers=cfg.num_layers, intermediate_size=4 * cfg.hidden_size,
                             vocab_size=cfg.vocab_size, corpus=corpus)  # fmt: skip
-    base = _train("B", base, train, out / "models" / "B", cfg, cfg.warmup_steps, cfg.warmup_learning_rate)
+    # B: a format warm-up (SFT on the teacher data), the shared starting point of every method.
+    base = train_method("S", base, dataset["train"], library, out / "models" / "B", _settings(cfg, warmup=True))
     models = {"B": base}
     for method in ("S", "SW"):
-        models[method] = _train(method, base, train, out / "models" / method, cfg, cfg.method_steps, cfg.learning_rate)
+        models[method] = train_method(method, base, dataset["train"], library, out / "models" / method, _settings(cfg))
     timings["train"] = time.perf_counter() - began
 
     began = time.perf_counter()
@@ -135,8 +106,10 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
     for name, model_dir in models.items():
         if name == "SW" and cfg.sw_anchor:  # say so when SW is not the paper's plain z-weights
             name = f"SW (sft_anchor={cfg.sw_anchor:g})"
-        evaluations[name] = evaluate_planner(_planner(model_dir, library, cfg), dataset["test"], library,
-                                             max_goals=cfg.eval_goals, group_specs=specs, seed=cfg.seed)  # fmt: skip
+        planner = load_planner(model_dir, library, _settings(cfg), temperature=0.7, max_retries=cfg.eval_retries,
+                               repair=cfg.eval_repair)  # fmt: skip
+        evaluations[name] = evaluate_planner(planner, dataset["test"], library, max_goals=cfg.eval_goals,
+                                             group_specs=specs, seed=cfg.seed)  # fmt: skip
     evaluations["oracle"] = evaluate_planner(OraclePlanner(library), dataset["test"], library,
                                              max_goals=cfg.eval_goals, group_specs=specs, seed=cfg.seed)  # fmt: skip
     timings["evaluate"] = time.perf_counter() - began
@@ -155,6 +128,7 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
                 "mean_reward": e.summary["reward"].mean,
                 "reward_ci": [e.summary["reward"].low, e.summary["reward"].high],
                 "validity_rate": e.summary["validity"].mean,
+                "first_attempt_validity_rate": e.summary["first_attempt_validity"].mean,
                 "tool_f1": e.summary["tool_f1"].mean,
                 "preservation_violations": e.summary["preservation_violations"].mean,
             }
@@ -170,12 +144,12 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
 
 def _run_agent(model_dir: Path, test: Any, specs: Any, library: Any, out: Path, cfg: QuickstartConfig) -> dict:
     from trl_styling.agent import StylingAgent
+    from trl_styling.recipes import load_planner
 
     row = test[0]
     spec = specs[row["group_id"]]
-    agent = StylingAgent.for_world(
-        _planner(model_dir, library, cfg, temperature=0.7), library, seed=spec.get("render_seed", cfg.seed)
-    )
+    planner = load_planner(model_dir, library, _settings(cfg), temperature=0.7)
+    agent = StylingAgent.for_world(planner, library, seed=spec.get("render_seed", cfg.seed))
     result = agent.run(row["image"], spec["goal"], seed=cfg.seed)
     agent_dir = out / "agent"
     agent_dir.mkdir(parents=True, exist_ok=True)
@@ -197,10 +171,17 @@ def _run_agent(model_dir: Path, test: Any, specs: Any, library: Any, out: Path, 
     return summary
 
 
+def _boolean(text: str) -> bool:
+    if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+        raise argparse.ArgumentTypeError(f"must be true or false, got {text!r}")
+    return text.lower() in ("true", "1", "yes")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for name, default in vars(QuickstartConfig()).items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
+        kind = _boolean if isinstance(default, bool) else type(default)
+        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default)
     args = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     logging.basicConfig(level=logging.WARNING)

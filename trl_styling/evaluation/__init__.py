@@ -7,7 +7,14 @@ from trl_styling.evaluation.evaluate import (
     evaluate_planner,
     goals_of_split,
 )
-from trl_styling.evaluation.metrics import Estimate, bootstrap_ci, estimate, preservation_violations, tool_scores
+from trl_styling.evaluation.metrics import (
+    Estimate,
+    bootstrap_ci,
+    estimate,
+    paired_difference,
+    preservation_violations,
+    tool_scores,
+)
 from trl_styling.evaluation.report import comparison_json, comparison_table, plot_comparison, write_comparison
 
 __all__ = [
@@ -23,6 +30,7 @@ __all__ = [
     "plot_comparison",
     "preservation_violations",
     "goals_of_split",
+    "paired_difference",
     "tool_scores",
     "write_comparison",
 ]

@@ -26,8 +26,8 @@ from trl_styling.world.judge import ProgrammaticJudge
 
 logger = logging.getLogger(__name__)
 
-SUMMARY_METRICS = ("reward", "validity", "tool_precision", "tool_recall", "tool_f1", "preservation_violations",
-                   "num_steps")  # fmt: skip
+SUMMARY_METRICS = ("reward", "validity", "first_attempt_validity", "tool_precision", "tool_recall", "tool_f1",
+                   "preservation_violations", "num_steps")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,13 @@ class GoalResult:
     num_steps: int
     plan_text: str = ""
     errors: tuple[str, ...] = ()
+    attempts: int = 1
+    repairs: tuple[str, ...] = ()
+
+    @property
+    def first_attempt_valid(self) -> bool:
+        """Valid as first generated: no retry (a planner that retries reports its attempts) and no repair."""
+        return self.valid and self.attempts == 1 and not self.repairs
 
 
 @dataclass
@@ -61,6 +68,7 @@ class PlannerEvaluation:
             columns = {
                 "reward": [r.reward for r in self.results],
                 "validity": [float(r.valid) for r in self.results],
+                "first_attempt_validity": [float(r.first_attempt_valid) for r in self.results],
                 "tool_precision": [r.tool_precision for r in self.results],
                 "tool_recall": [r.tool_recall for r in self.results],
                 "tool_f1": [r.tool_f1 for r in self.results],
@@ -151,7 +159,8 @@ def _score(
         score = judge.score(goal, context, context, original_image=image, edited_image=image)
         scores = tool_scores(set(), set(goal.targets))
         return GoalResult(row["group_id"], goal.text, False, score.reward, dict(score.criteria), scores.precision,
-                          scores.recall, scores.f1, 0, 0, errors=tuple(proposal.errors))  # fmt: skip
+                          scores.recall, scores.f1, 0, 0, errors=tuple(proposal.errors),
+                          attempts=getattr(proposal, "attempts", 1))  # fmt: skip
     if image is not None:
         edited = editor.edit(image, context, plan, library, seed=render_seed)
         final, trace, edited_image = edited.context, edited.trace, edited.image
@@ -166,6 +175,7 @@ def _score(
     return GoalResult(
         row["group_id"], goal.text, True, score.reward, dict(score.criteria), scores.precision, scores.recall,
         scores.f1, violations, len(plan), plan_text=plan.to_text(), errors=tuple(proposal.errors),
+        attempts=getattr(proposal, "attempts", 1), repairs=tuple(getattr(proposal, "repairs", ())),
     )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("reward", "reward (0-5)", 3),
     ("validity", "valid plans", 3),
+    ("first_attempt_validity", "valid at 1st try", 3),
     ("tool_f1", "tool F1", 3),
     ("tool_precision", "tool P", 3),
     ("tool_recall", "tool R", 3),

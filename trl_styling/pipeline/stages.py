@@ -118,13 +118,16 @@ class PlanProposal:
     """One planner answer: a validated ``plan`` or ``None`` when every attempt failed.
 
     ``raw`` is the model text of the accepted (or last) attempt, ``errors`` the problems of every attempt
-    (parse or validation errors, in order) and ``attempts`` how many generations were made.
+    (parse or validation errors, in order), ``attempts`` how many generations were made and ``repairs`` the
+    near-miss names/values snapped onto the library's vocabulary in the accepted plan (see
+    :mod:`trl_styling.tools.repair`; empty for a plan valid as generated).
     """
 
     plan: Plan | None
     raw: str | None = None
     errors: tuple[str, ...] = ()
     attempts: int = 1
+    repairs: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

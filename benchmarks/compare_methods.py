@@ -1,0 +1,216 @@
+"""Method comparison in the hermetic world: B, S, R, RW, SW, DPO on Simple, Regular and Complex, several seeds.
+
+Per (variant, seed): one dataset generated with the world's noise settings fixed below (identical for every
+method and never tuned per method), one tokenizer and one format warm-up (B, shared by every method), then
+each method trained from B with the same steps, batch, schedule and seed (:mod:`trl_styling.recipes`), and
+every planner evaluated on the same held-out test goals (executed plan, noise-free judge). Alongside: the
+rule teacher executed on the same goals (noise-free: the policy the data came from), the teacher's mean
+dataset reward (noisy judge, as the paper reports it) and the oracle.
+
+Each (variant, seed) run is written to ``OUT/runs/<variant>-s<seed>.json`` and skipped when present, so an
+interrupted benchmark resumes. The summary (``OUT/summary.json`` + a markdown table on stdout) pools goals
+over seeds: mean reward with a 95% bootstrap CI, validity, tool F1, and the paired difference of each method
+against S on the same goals (CI above 0: the method beats S).
+
+    python benchmarks/compare_methods.py --quick                      # smoke run, ~3 min on 2 cores
+    python benchmarks/compare_methods.py --out benchmarks/results/compare_methods
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+# World noise, fixed before any run (documented in docs/benchmarks.md): the rule teacher's default mistake
+# rates and a judge that is noisy on the training data (std 0.3 on the 0-5 reward), as a VLM judge is.
+WORLD_NOISE = {"teacher_noise": "default", "judge_noise_std": 0.3, "extractor_noise": 0.0, "judge_cme": None}
+ALL_METHODS = ("B", "S", "R", "RW", "SW", "DPO")
+
+
+@dataclass
+class BenchmarkConfig:
+    variants: list[str] = field(default_factory=lambda: ["simple", "regular", "complex"])
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    methods: list[str] = field(default_factory=lambda: list(ALL_METHODS))
+    num_groups: int = 300  # 30 test goals (split 80/10/10 by base image)
+    rollouts: int = 3
+    image_size: int = 96
+    hidden_size: int = 128
+    num_layers: int = 3
+    vocab_size: int = 2048  # the fitted BPE saturates near 2k merges on these texts; more only widens the head
+    warmup_steps: int = 350
+    warmup_learning_rate: float = 5e-3
+    steps: int = 80
+    learning_rate: float = 2e-3
+    dpo_learning_rate: float = 1e-3
+    batch_size: int = 8
+    eval_goals: int = 30
+    eval_retries: int = 2  # greedy first; on an invalid plan up to this many samples at temperature 0.7
+    eval_repair: bool = True  # snap near-miss names / enumerated values onto the library (as the quickstart)
+    out: str = "benchmarks/results/compare_methods"
+
+
+def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
+    """Generates, warms up, trains every method and evaluates; returns the run's JSON-ready record."""
+    from datasets import load_from_disk
+
+    from trl_styling.data import reward_statistics, to_prompt_completion_dataset
+    from trl_styling.evaluation import OraclePlanner, evaluate_planner
+    from trl_styling.pipeline import GenerationConfig, generate_dataset, get_backend, load_group_specs
+    from trl_styling.recipes import RecipeSettings, load_planner, train_method
+    from trl_styling.testing import build_tiny_qwen3
+    from trl_styling.tools import get_tool_library
+
+    work = Path(cfg.out) / "work" / f"{variant}-s{seed}"
+    library = get_tool_library(variant)
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
+    generate_dataset(GenerationConfig(variant=variant, num_groups=cfg.num_groups, rollouts=cfg.rollouts, seed=seed,
+                                      out_dir=str(work / "data"), image_size=cfg.image_size, overwrite=True,
+                                      progress=False, **WORLD_NOISE))  # fmt: skip
+    dataset, specs = load_from_disk(str(work / "data")), load_group_specs(work / "data")
+    teacher_stats = reward_statistics(dataset["train"])
+    timings["generate"] = time.perf_counter() - began
+
+    settings = RecipeSettings(steps=cfg.steps, learning_rate=cfg.learning_rate, batch_size=cfg.batch_size, seed=seed,
+                              dpo_learning_rate=cfg.dpo_learning_rate, progress=False)  # fmt: skip
+    warmup = RecipeSettings(steps=cfg.warmup_steps, learning_rate=cfg.warmup_learning_rate,
+                            batch_size=cfg.batch_size, seed=seed, progress=False)  # fmt: skip
+    began = time.perf_counter()
+    rows = to_prompt_completion_dataset(dataset["train"], library, plan_format="text", tool_specs="names")
+    corpus = [m["content"] for row in rows for m in row["prompt"] + row["completion"]]
+    init = build_tiny_qwen3(work / "init", seed=seed, hidden_size=cfg.hidden_size, num_layers=cfg.num_layers,
+                            intermediate_size=4 * cfg.hidden_size, vocab_size=cfg.vocab_size,
+                            corpus=corpus)  # fmt: skip
+    models = {"B": train_method("S", init, dataset["train"], library, work / "B", warmup)}
+    timings["warmup"] = time.perf_counter() - began
+    for method in (m for m in cfg.methods if m != "B"):
+        began = time.perf_counter()
+        models[method] = train_method(method, models["B"], dataset["train"], library, work / method, settings)
+        timings[f"train_{method}"] = time.perf_counter() - began
+
+    def evaluate(planner: Any) -> Any:
+        return evaluate_planner(planner, dataset["test"], library, max_goals=cfg.eval_goals, group_specs=specs,
+                                seed=seed, progress=False)  # fmt: skip
+
+    evaluations = {}
+    began = time.perf_counter()
+    for method in cfg.methods:
+        planner = load_planner(models[method], library, settings, temperature=0.7, max_retries=cfg.eval_retries,
+                               repair=cfg.eval_repair)  # fmt: skip
+        evaluations[method] = evaluate(planner)
+    teacher = get_backend("plan", "world", library=library, seed=seed, noise=WORLD_NOISE["teacher_noise"])
+    evaluations["teacher"] = evaluate(teacher)
+    evaluations["oracle"] = evaluate(OraclePlanner(library))
+    timings["evaluate"] = time.perf_counter() - began
+    return {
+        "variant": variant, "seed": seed, "config": asdict(cfg), "world_noise": WORLD_NOISE,
+        "teacher_dataset_reward": teacher_stats, "timings_s": timings,
+        "evaluations": {name: e.to_dict() for name, e in evaluations.items()},
+    }  # fmt: skip
+
+
+def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per variant and planner: pooled goal-level estimates over seeds, and paired differences against S."""
+    from trl_styling.evaluation import estimate, paired_difference
+
+    summary: dict[str, Any] = {}
+    for variant in sorted({r["variant"] for r in records}):
+        runs = sorted((r for r in records if r["variant"] == variant), key=lambda r: r["seed"])
+        planners = list(runs[0]["evaluations"])
+        per: dict[str, Any] = {}
+        for name in planners:
+            results = [g for r in runs for g in r["evaluations"][name]["results"]]
+            seed_means = [sum(g["reward"] for g in r["evaluations"][name]["results"])
+                          / len(r["evaluations"][name]["results"]) for r in runs]  # fmt: skip
+            per[name] = {
+                "reward": estimate([g["reward"] for g in results]).to_dict(),
+                "validity": estimate([float(g["valid"]) for g in results]).to_dict(),
+                "first_attempt_validity": estimate(
+                    [float(g["valid"] and g.get("attempts", 1) == 1 and not g.get("repairs")) for g in results]
+                ).to_dict(),  # fmt: skip
+                "tool_f1": estimate([g["tool_f1"] for g in results]).to_dict(),
+                "reward_per_seed": seed_means,
+            }
+            if "S" in planners and name != "S":
+                baseline = [g["reward"] for r in runs for g in r["evaluations"]["S"]["results"]]
+                per[name]["reward_minus_S"] = paired_difference([g["reward"] for g in results], baseline).to_dict()
+        teacher_means = [r["teacher_dataset_reward"]["mean"] for r in runs]
+        summary[variant] = {"seeds": [r["seed"] for r in runs], "planners": per,
+                            "teacher_dataset_reward": sum(teacher_means) / len(teacher_means)}  # fmt: skip
+    return summary
+
+
+def table(summary: dict[str, Any]) -> str:
+    lines = []
+    for variant, block in summary.items():
+        lines += [f"### {variant} (seeds {block['seeds']}; teacher dataset mean reward "
+                  f"{block['teacher_dataset_reward']:.3f}, noisy judge)", "",
+                  "| planner | reward [95% CI] | reward − S [95% CI] | per-seed reward | valid (1st try) | tool F1 |",
+                  "|---|---|---|---|---|---|"]  # fmt: skip
+
+        def cell(e: dict[str, float]) -> str:
+            return f"{e['mean']:.3f} [{e['ci_low']:.3f}, {e['ci_high']:.3f}]"
+
+        for name, p in block["planners"].items():
+            diff = cell(p["reward_minus_S"]) if "reward_minus_S" in p else ""
+            seeds = ", ".join(f"{x:.2f}" for x in p["reward_per_seed"])
+            valid = f"{p['validity']['mean']:.2f} ({p['first_attempt_validity']['mean']:.2f})"
+            lines.append(f"| {name} | {cell(p['reward'])} | {diff} | {seeds} | {valid} | {p['tool_f1']['mean']:.2f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    defaults = BenchmarkConfig()
+    for name, default in vars(defaults).items():
+        if isinstance(default, bool):
+            parser.add_argument(f"--{name.replace('_', '-')}", type=lambda t: t.lower() in ("true", "1", "yes"),
+                                default=default)  # fmt: skip
+        elif isinstance(default, list):
+            parser.add_argument(f"--{name.replace('_', '-')}", nargs="+", type=type(default[0]), default=default)
+        else:
+            parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
+    parser.add_argument("--quick", action="store_true", help="one variant, one seed, small budget (smoke run)")
+    args = vars(parser.parse_args())
+    quick = args.pop("quick")
+    cfg = BenchmarkConfig(**args)
+    if quick:
+        cfg = BenchmarkConfig(**{**args, "variants": ["simple"], "seeds": [0], "num_groups": 40, "warmup_steps": 60,
+                                 "steps": 20, "eval_goals": 6, "out": cfg.out + "-quick"})  # fmt: skip
+    unknown = sorted(set(cfg.methods) - set(ALL_METHODS))
+    if unknown:
+        parser.error(f"unknown method(s) {unknown}; choose from {', '.join(ALL_METHODS)}")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    runs_dir = Path(cfg.out) / "runs"
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    records = []
+    for seed in cfg.seeds:  # seed-major: an interrupted run already covers every variant
+        for variant in cfg.variants:
+            path = runs_dir / f"{variant}-s{seed}.json"
+            if path.exists():
+                record = json.loads(path.read_text())
+                same = {k: record["config"][k] for k in ("variants", "seeds", "out")}
+                if record["config"] != {**asdict(cfg), **same}:
+                    raise SystemExit(f"{path} was made with another configuration; move it away or use another --out.")
+                print(f"{variant} seed {seed}: reusing {path}")
+            else:
+                began = time.perf_counter()
+                record = run_one(cfg, variant, seed)
+                path.write_text(json.dumps(record, indent=1))
+                print(f"{variant} seed {seed}: done in {time.perf_counter() - began:.0f} s -> {path}")
+            records.append(record)
+    summary = summarize(records)
+    (Path(cfg.out) / "summary.json").write_text(json.dumps(summary, indent=2))
+    print("\n" + table(summary))
+    print(f"Wrote {Path(cfg.out) / 'summary.json'}")
+
+
+if __name__ == "__main__":
+    main()
