@@ -43,9 +43,9 @@ class BenchmarkConfig:
     hidden_size: int = 128
     num_layers: int = 3
     vocab_size: int = 2048  # the fitted BPE saturates near 2k merges on these texts; more only widens the head
-    warmup_steps: int = 350
+    warmup_steps: int = 300
     warmup_learning_rate: float = 5e-3
-    steps: int = 80
+    steps: int = 70
     learning_rate: float = 2e-3
     dpo_learning_rate: float = 1e-3
     batch_size: int = 8
