@@ -59,11 +59,10 @@ def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
     """Generates, warms up, trains every method and evaluates; returns the run's JSON-ready record."""
     from datasets import load_from_disk
 
-    from trl_styling.data import reward_statistics, to_prompt_completion_dataset
+    from trl_styling.data import reward_statistics
     from trl_styling.evaluation import OraclePlanner, evaluate_planner
     from trl_styling.pipeline import GenerationConfig, generate_dataset, get_backend, load_group_specs
-    from trl_styling.recipes import RecipeSettings, load_planner, train_method
-    from trl_styling.testing import build_tiny_qwen3
+    from trl_styling.recipes import RecipeSettings, build_initial_planner, load_planner, train_method
     from trl_styling.tools import get_tool_library
 
     work = Path(cfg.out) / "work" / f"{variant}-s{seed}"
@@ -82,11 +81,8 @@ def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
     warmup = RecipeSettings(steps=cfg.warmup_steps, learning_rate=cfg.warmup_learning_rate,
                             batch_size=cfg.batch_size, seed=seed, progress=False)  # fmt: skip
     began = time.perf_counter()
-    rows = to_prompt_completion_dataset(dataset["train"], library, plan_format="text", tool_specs="names")
-    corpus = [m["content"] for row in rows for m in row["prompt"] + row["completion"]]
-    init = build_tiny_qwen3(work / "init", seed=seed, hidden_size=cfg.hidden_size, num_layers=cfg.num_layers,
-                            intermediate_size=4 * cfg.hidden_size, vocab_size=cfg.vocab_size,
-                            corpus=corpus)  # fmt: skip
+    init = build_initial_planner(work / "init", dataset["train"], library, settings, hidden_size=cfg.hidden_size,
+                                 num_layers=cfg.num_layers, vocab_size=cfg.vocab_size)  # fmt: skip
     models = {"B": train_method("S", init, dataset["train"], library, work / "B", warmup)}
     timings["warmup"] = time.perf_counter() - began
     for method in (m for m in cfg.methods if m != "B"):
@@ -167,12 +163,13 @@ def table(summary: dict[str, Any]) -> str:
 
 
 def main() -> None:
+    from trl_styling.cli_types import boolean
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     defaults = BenchmarkConfig()
     for name, default in vars(defaults).items():
         if isinstance(default, bool):
-            parser.add_argument(f"--{name.replace('_', '-')}", type=lambda t: t.lower() in ("true", "1", "yes"),
-                                default=default)  # fmt: skip
+            parser.add_argument(f"--{name.replace('_', '-')}", type=boolean, default=default)
         elif isinstance(default, list):
             parser.add_argument(f"--{name.replace('_', '-')}", nargs="+", type=type(default[0]), default=default)
         else:

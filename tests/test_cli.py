@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import pytest
@@ -131,3 +132,11 @@ def test_model_flags_fill_the_model_backed_stages(monkeypatch, tmp_path):
     assert config.backend_kwargs["edit"] == {"model": "edit-model"}
     assert config.backend_kwargs["render"] == {"model": "render-model"}
     assert "sk-secret-value" not in json.dumps(config.to_dict())
+
+
+def test_boolean_argument_type_refuses_what_is_not_a_boolean():
+    from trl_styling.cli_types import boolean
+
+    assert [boolean(t) for t in ("true", "False", "1", "0", "YES", "no")] == [True, False, True, False, True, False]
+    with pytest.raises(argparse.ArgumentTypeError, match="must be true or false, got 'banana'"):
+        boolean("banana")

@@ -13,7 +13,14 @@ from datasets import load_from_disk
 from transformers import AutoModelForCausalLM
 
 from trl_styling.pipeline import GenerationConfig, generate_dataset
-from trl_styling.recipes import METHODS, RecipeSettings, build_trainer, load_planner, train_method
+from trl_styling.recipes import (
+    METHODS,
+    RecipeSettings,
+    build_initial_planner,
+    build_trainer,
+    load_planner,
+    train_method,
+)
 from trl_styling.tools import get_tool_library
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,6 +67,27 @@ def test_methods_differ_only_in_their_defining_knobs(trajectories, tiny_lm_dir, 
     assert r_stats.dropped_below_min_reward == sum(r < 3.5 for r in trajectories["reward"])
     assert trainers["RW"].args.reward_baseline == 3.0 and trainers["SW"].args.sft_anchor == 0.0
     assert trainers["DPO"].args.beta == 0.1
+
+
+def test_initial_planner_is_seeded_and_its_tokenizer_fits_the_recipe_texts(trajectories, tmp_path):
+    from transformers import AutoTokenizer
+
+    from trl_styling.data import to_prompt_completion_dataset
+    from trl_styling.testing import train_tiny_tokenizer
+
+    settings = RecipeSettings(seed=3, progress=False)
+    dirs = [build_initial_planner(tmp_path / f"init{k}", trajectories, "simple", settings, hidden_size=32,
+                                  num_layers=1, vocab_size=512) for k in range(2)]  # fmt: skip
+    first, second = (AutoModelForCausalLM.from_pretrained(d) for d in dirs)
+    assert (first.config.hidden_size, first.config.num_hidden_layers) == (32, 1)
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
+    tokenizer = AutoTokenizer.from_pretrained(dirs[0])
+    completion = to_prompt_completion_dataset(trajectories, "simple", plan_format="text", tool_specs="names")[0]
+    text = completion["completion"][0]["content"]
+    assert tokenizer.unk_token_id not in tokenizer(text)["input_ids"]
+    # fitted to these texts: more compact on them than the same-size tokenizer fitted to the default corpus
+    generic = train_tiny_tokenizer(vocab_size=512)
+    assert len(tokenizer(text)["input_ids"]) < len(generic(text)["input_ids"])
 
 
 def test_unknown_method_and_empty_pairs_are_refused(trajectories, tiny_lm_dir, tmp_path):

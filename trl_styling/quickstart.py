@@ -64,11 +64,10 @@ def _settings(cfg: QuickstartConfig, *, warmup: bool = False) -> Any:
 def run(cfg: QuickstartConfig) -> dict[str, Any]:
     from datasets import load_from_disk
 
-    from trl_styling.data import reward_statistics, to_prompt_completion_dataset
+    from trl_styling.data import reward_statistics
     from trl_styling.evaluation import OraclePlanner, evaluate_planner, write_comparison
     from trl_styling.pipeline import GenerationConfig, generate_dataset, load_group_specs
-    from trl_styling.recipes import load_planner, train_method
-    from trl_styling.testing import build_tiny_qwen3
+    from trl_styling.recipes import build_initial_planner, load_planner, train_method
     from trl_styling.tools import get_tool_library
 
     out = Path(cfg.out)
@@ -88,12 +87,9 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
     print(f"Teacher data: {stats['count']} train trajectories, mean reward {stats['mean']:.3f}")
 
     began = time.perf_counter()
-    train = to_prompt_completion_dataset(dataset["train"], library, plan_format="text", tool_specs=cfg.tool_specs)
-    # The tokenizer is fitted to the training texts, as compact on them as a pretrained one would be.
-    corpus = [message["content"] for row in train for message in row["prompt"] + row["completion"]]
-    base = build_tiny_qwen3(out / "models" / "init", seed=cfg.seed, hidden_size=cfg.hidden_size,
-                            num_layers=cfg.num_layers, intermediate_size=4 * cfg.hidden_size,
-                            vocab_size=cfg.vocab_size, corpus=corpus)  # fmt: skip
+    base = build_initial_planner(out / "models" / "init", dataset["train"], library, _settings(cfg),
+                                 hidden_size=cfg.hidden_size, num_layers=cfg.num_layers,
+                                 vocab_size=cfg.vocab_size)  # fmt: skip
     # B: a format warm-up (SFT on the teacher data), the shared starting point of every method.
     base = train_method("S", base, dataset["train"], library, out / "models" / "B", _settings(cfg, warmup=True))
     models = {"B": base}
@@ -171,16 +167,12 @@ def _run_agent(model_dir: Path, test: Any, specs: Any, library: Any, out: Path, 
     return summary
 
 
-def _boolean(text: str) -> bool:
-    if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-        raise argparse.ArgumentTypeError(f"must be true or false, got {text!r}")
-    return text.lower() in ("true", "1", "yes")
-
-
 def main() -> None:
+    from trl_styling.cli_types import boolean
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for name, default in vars(QuickstartConfig()).items():
-        kind = _boolean if isinstance(default, bool) else type(default)
+        kind = boolean if isinstance(default, bool) else type(default)
         parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default)
     args = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -109,6 +109,20 @@ def build_trainer(method: str, model: Any, tokenizer: Any, trajectories: Any, li
     return trainer_cls(model, args=args, train_dataset=train, processing_class=tokenizer)
 
 
+def build_initial_planner(out_dir: str | Path, trajectories: Any, library: Any, settings: RecipeSettings, *,
+                          hidden_size: int, num_layers: int, vocab_size: int) -> Path:  # fmt: skip
+    """A tiny Qwen3 built from a config (seeded by ``settings.seed``) whose BPE tokenizer is fitted to the training
+    texts as the recipe renders them, so it is as compact on them as a pretrained tokenizer would be."""
+    from trl_styling.data import to_prompt_completion_dataset
+    from trl_styling.testing import build_tiny_qwen3
+
+    rows = to_prompt_completion_dataset(trajectories, library, plan_format=settings.plan_format,
+                                        tool_specs=settings.tool_specs)  # fmt: skip
+    corpus = [message["content"] for row in rows for message in row["prompt"] + row["completion"]]
+    return build_tiny_qwen3(out_dir, seed=settings.seed, hidden_size=hidden_size, num_layers=num_layers,
+                            intermediate_size=4 * hidden_size, vocab_size=vocab_size, corpus=corpus)  # fmt: skip
+
+
 def train_method(method: str, base_dir: str | Path, trajectories: Any, library: Any, out_dir: str | Path,
                  settings: RecipeSettings) -> Path:  # fmt: skip
     """Trains ``method`` from the checkpoint in ``base_dir``; saves model and tokenizer to ``out_dir``."""

@@ -17,6 +17,7 @@ from trl_styling.tools.errors import PlanParseError
 from trl_styling.tools.libraries import resolve_library
 from trl_styling.tools.parsing import _find_steps, _with_positional, parse_plan
 from trl_styling.tools.plan import Plan, PlanStep
+from trl_styling.tools.schema import ACTION_TITLE
 from trl_styling.tools.specs import ToolLibrary
 
 DEFAULT_CUTOFF = 0.75
@@ -88,7 +89,7 @@ def _repair_value(value: Any, schema: dict[str, Any], path: str, lib: ToolLibrar
         return [_repair_value(v, schema["items"], f"{path}[{i}]", lib, repairs, cutoff) for i, v in enumerate(value)]
     if kind == "object" and isinstance(value, dict):
         properties = schema.get("properties", {})
-        if set(properties) == {"tool", "arguments"} and isinstance(value.get("arguments"), dict):  # nested action
+        if schema.get("title") == ACTION_TITLE and isinstance(value.get("arguments"), dict):  # a nested tool call
             tool = _snap(value.get("tool"), properties["tool"]["enum"], f"{path}.tool", repairs, cutoff)
             arguments = value["arguments"]
             if tool in lib:
