@@ -1,7 +1,8 @@
 """Method comparison in the hermetic world: B, S, R, RW, SW, DPO on Simple, Regular and Complex, several seeds.
 
 Per (variant, seed): one dataset generated with the world's noise settings fixed below (identical for every
-method and never tuned per method), one tokenizer and one format warm-up (B, shared by every method), then
+method and never tuned per method), one tokenizer (tool names and enumerated values whole) and one format
+warm-up on the teacher's plans for other images and goals (B, shared by every method), then
 each method trained from B with the same steps, batch, schedule and seed (:mod:`trl_styling.recipes`), and
 every planner evaluated on the same held-out test goals (executed plan, noise-free judge). Alongside: the
 rule teacher executed on the same goals (noise-free: the policy the data came from), the teacher's mean
@@ -22,14 +23,18 @@ import argparse
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 # World noise, fixed before any run (documented in docs/benchmarks.md): the rule teacher's default mistake
 # rates and a judge that is noisy on the training data (std 0.3 on the 0-5 reward), as a VLM judge is.
 WORLD_NOISE = {"teacher_noise": "default", "judge_noise_std": 0.3, "extractor_noise": 0.0, "judge_cme": None}
-ALL_METHODS = ("B", "S", "R", "RW", "SW", "DPO")
+ALL_METHODS = ("B", "S", "R", "RW", "SW", "SW+anchor", "DPO")
+# Rows that are a method of recipes.METHODS with one knob changed: (method, RecipeSettings overrides).
+# "SW+anchor": SW with weights 1 + z (sft_anchor=1), the form the quickstart uses; without a pretrained prior
+# the paper's signed weights can unlearn the plan format (docs/benchmarks.md).
+METHOD_ROWS: dict[str, tuple[str, dict[str, Any]]] = {"SW+anchor": ("SW", {"sw_anchor": 1.0})}
 
 
 @dataclass
@@ -43,6 +48,7 @@ class BenchmarkConfig:
     hidden_size: int = 128
     num_layers: int = 3
     vocab_size: int = 2048  # the fitted BPE saturates near 2k merges on these texts; more only widens the head
+    warmup_groups: int = 400  # the warm-up corpus: teacher plans for other images and goals
     warmup_steps: int = 300
     warmup_learning_rate: float = 5e-3
     steps: int = 70
@@ -51,7 +57,7 @@ class BenchmarkConfig:
     batch_size: int = 8
     eval_goals: int = 30
     eval_retries: int = 2  # greedy first; on an invalid plan up to this many samples at temperature 0.7
-    eval_repair: bool = True  # snap near-miss names / enumerated values onto the library (as the quickstart)
+    eval_repair: bool = False  # snap near-miss names / enumerated values onto the library (reported when on)
     out: str = "benchmarks/results/compare_methods"
 
 
@@ -62,7 +68,13 @@ def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
     from trl_styling.data import reward_statistics
     from trl_styling.evaluation import OraclePlanner, evaluate_planner
     from trl_styling.pipeline import GenerationConfig, generate_dataset, get_backend, load_group_specs
-    from trl_styling.recipes import RecipeSettings, build_initial_planner, load_planner, train_method
+    from trl_styling.recipes import (
+        RecipeSettings,
+        build_initial_planner,
+        generate_warmup_corpus,
+        load_planner,
+        train_method,
+    )
     from trl_styling.tools import get_tool_library
 
     work = Path(cfg.out) / "work" / f"{variant}-s{seed}"
@@ -83,11 +95,15 @@ def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
     began = time.perf_counter()
     init = build_initial_planner(work / "init", dataset["train"], library, settings, hidden_size=cfg.hidden_size,
                                  num_layers=cfg.num_layers, vocab_size=cfg.vocab_size)  # fmt: skip
-    models = {"B": train_method("S", init, dataset["train"], library, work / "B", warmup)}
+    corpus = generate_warmup_corpus(work / "warmup_data", variant, num_groups=cfg.warmup_groups, seed=seed,
+                                    progress=False, **WORLD_NOISE)  # fmt: skip
+    models = {"B": train_method("S", init, corpus, library, work / "B", warmup)}
     timings["warmup"] = time.perf_counter() - began
     for method in (m for m in cfg.methods if m != "B"):
         began = time.perf_counter()
-        models[method] = train_method(method, models["B"], dataset["train"], library, work / method, settings)
+        recipe, overrides = METHOD_ROWS.get(method, (method, {}))
+        models[method] = train_method(recipe, models["B"], dataset["train"], library, work / method,
+                                      replace(settings, **overrides))  # fmt: skip
         timings[f"train_{method}"] = time.perf_counter() - began
 
     def evaluate(planner: Any) -> Any:
@@ -133,9 +149,15 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
                 "tool_f1": estimate([g["tool_f1"] for g in results]).to_dict(),
                 "reward_per_seed": seed_means,
             }
+            cme = [g.get("cme_reward") for g in results]
+            if None not in cme:  # records written before the CME column have none
+                per[name]["cme_reward"] = estimate(cme).to_dict()
             if "S" in planners and name != "S":
-                baseline = [g["reward"] for r in runs for g in r["evaluations"]["S"]["results"]]
+                s_results = [g for r in runs for g in r["evaluations"]["S"]["results"]]
+                baseline = [g["reward"] for g in s_results]
                 per[name]["reward_minus_S"] = paired_difference([g["reward"] for g in results], baseline).to_dict()
+                if "cme_reward" in per[name]:
+                    per[name]["cme_minus_S"] = paired_difference(cme, [g["cme_reward"] for g in s_results]).to_dict()
         teacher_means = [r["teacher_dataset_reward"]["mean"] for r in runs]
         summary[variant] = {"seeds": [r["seed"] for r in runs], "planners": per,
                             "teacher_dataset_reward": sum(teacher_means) / len(teacher_means)}  # fmt: skip
@@ -147,17 +169,21 @@ def table(summary: dict[str, Any]) -> str:
     for variant, block in summary.items():
         lines += [f"### {variant} (seeds {block['seeds']}; teacher dataset mean reward "
                   f"{block['teacher_dataset_reward']:.3f}, noisy judge)", "",
-                  "| planner | reward [95% CI] | reward − S [95% CI] | per-seed reward | valid (1st try) | tool F1 |",
-                  "|---|---|---|---|---|---|"]  # fmt: skip
+                  "| planner | reward [95% CI] | reward − S [95% CI] | CME reward [95% CI] | CME − S [95% CI] "
+                  "| per-seed reward | valid (1st try) | tool F1 |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
 
         def cell(e: dict[str, float]) -> str:
             return f"{e['mean']:.3f} [{e['ci_low']:.3f}, {e['ci_high']:.3f}]"
 
         for name, p in block["planners"].items():
             diff = cell(p["reward_minus_S"]) if "reward_minus_S" in p else ""
+            cme = cell(p["cme_reward"]) if "cme_reward" in p else "n/a"
+            cme_diff = cell(p["cme_minus_S"]) if "cme_minus_S" in p else ""
             seeds = ", ".join(f"{x:.2f}" for x in p["reward_per_seed"])
             valid = f"{p['validity']['mean']:.2f} ({p['first_attempt_validity']['mean']:.2f})"
-            lines.append(f"| {name} | {cell(p['reward'])} | {diff} | {seeds} | {valid} | {p['tool_f1']['mean']:.2f} |")
+            lines.append(f"| {name} | {cell(p['reward'])} | {diff} | {cme} | {cme_diff} | {seeds} | {valid} "
+                         f"| {p['tool_f1']['mean']:.2f} |")  # fmt: skip
         lines.append("")
     return "\n".join(lines)
 
@@ -179,8 +205,9 @@ def main() -> None:
     quick = args.pop("quick")
     cfg = BenchmarkConfig(**args)
     if quick:
-        cfg = BenchmarkConfig(**{**args, "variants": ["simple"], "seeds": [0], "num_groups": 40, "warmup_steps": 60,
-                                 "steps": 20, "eval_goals": 6, "out": cfg.out + "-quick"})  # fmt: skip
+        cfg = BenchmarkConfig(**{**args, "variants": ["simple"], "seeds": [0], "num_groups": 40, "warmup_groups": 40,
+                                 "warmup_steps": 60, "steps": 20, "eval_goals": 6,
+                                 "out": cfg.out + "-quick"})  # fmt: skip
     unknown = sorted(set(cfg.methods) - set(ALL_METHODS))
     if unknown:
         parser.error(f"unknown method(s) {unknown}; choose from {', '.join(ALL_METHODS)}")

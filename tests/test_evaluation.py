@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from datasets import load_from_disk
@@ -120,3 +121,38 @@ def test_a_repaired_plan_is_valid_but_not_valid_as_first_generated(data):
     evaluation = evaluate_planner(RepairedPlanner(), dataset["test"], "regular", group_specs=specs, progress=False)
     assert evaluation.summary["validity"].mean == 1.0 and evaluation.summary["first_attempt_validity"].mean == 0.0
     assert evaluation.results[0].repairs[0].endswith("-> 'dry_season'")
+
+
+def test_cme_reward_gives_nothing_for_no_edit_and_follows_the_formula(data):
+    from trl_styling.world.judge import EVALUATION_CME_WEIGHTS, ProgrammaticJudge
+
+    dataset, specs = data
+    test = dataset["test"]
+    kwargs = {"group_specs": specs, "progress": False}
+    broken = evaluate_planner(BrokenPlanner(), test, "regular", **kwargs)
+    oracle = evaluate_planner(OraclePlanner("regular"), test, "regular", **kwargs)
+    # Leaving the image untouched keeps about 3/5 of the weighted-sum reward but earns no CME reward.
+    assert broken.summary["reward"].mean > 2.5
+    assert [r.cme_reward for r in broken.results] == [0.0] * len(broken.results)
+    assert oracle.summary["cme_reward"].mean > 4.5
+    # Same weights as a CME judge: the column equals what that judge gives for the same executed plans.
+    cme_judge = ProgrammaticJudge(cme=EVALUATION_CME_WEIGHTS)
+    teacher_cme = evaluate_planner(TeacherPlanner(library="regular", seed=0), test, "regular", judge=cme_judge,
+                                   **kwargs)  # fmt: skip
+    teacher = evaluate_planner(TeacherPlanner(library="regular", seed=0), test, "regular", **kwargs)
+    assert [r.cme_reward for r in teacher.results] == pytest.approx([r.reward for r in teacher_cme.results])
+    other = evaluate_planner(TeacherPlanner(library="regular", seed=0), test, "regular", cme_weights=(1.0, 0.0),
+                             **kwargs)  # fmt: skip
+    # w2 = 0: the CME reward is execution alone, 5 * goal_alignment / 5
+    execution_only = [r.criteria["goal_alignment"] for r in other.results]
+    assert [r.cme_reward for r in other.results] == pytest.approx(execution_only)
+
+
+def test_the_table_says_n_a_for_a_metric_the_judge_cannot_give(data):
+    from trl_styling.evaluation import PlannerEvaluation, comparison_table
+
+    dataset, specs = data
+    evaluation = evaluate_planner(BrokenPlanner(), dataset["test"], "regular", group_specs=specs, progress=False)
+    stripped = PlannerEvaluation([replace(r, cme_reward=None) for r in evaluation.results])
+    row = comparison_table({"no cme": stripped}).splitlines()[2]
+    assert row.split(" | ")[2] == "n/a"

@@ -4,6 +4,7 @@ benchmark's summary pools seeds and pairs each method with S on the same goals."
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -129,3 +130,62 @@ def test_compare_summary_pools_seeds_and_pairs_with_s():
     assert rw["reward_minus_S"]["mean"] == pytest.approx(0.625)
     assert s["validity"]["mean"] == pytest.approx(0.75) and "reward_minus_S" not in s
     assert "| RW | 2.125" in compare.table(compare.summarize(records))
+
+
+def test_compare_summary_reports_cme_when_every_record_has_it():
+    compare = _compare_module()
+    old = [_record(0, {"S": [2.0, 3.0], "RW": [3.0, 3.5]})]
+    assert "cme_reward" not in compare.summarize(old)["simple"]["planners"]["RW"]
+    assert "| n/a |" in compare.table(compare.summarize(old))
+    new = [_record(0, {"S": [2.0, 3.0], "RW": [3.0, 3.5]})]
+    for name, cme in (("S", [0.0, 2.0]), ("RW", [1.0, 4.0])):
+        for goal, value in zip(new[0]["evaluations"][name]["results"], cme, strict=True):
+            goal["cme_reward"] = value
+    rw = compare.summarize(new)["simple"]["planners"]["RW"]
+    assert rw["cme_reward"]["mean"] == pytest.approx(2.5)
+    assert rw["cme_minus_S"]["mean"] == pytest.approx(1.5)  # paired: 1 - 0, 4 - 2
+
+
+def test_initial_planner_keeps_the_library_identifiers_whole(trajectories, tmp_path):
+    from transformers import AutoTokenizer
+
+    settings = RecipeSettings(seed=3, progress=False)
+    whole = build_initial_planner(tmp_path / "whole", trajectories, "simple", settings, hidden_size=32, num_layers=1,
+                                  vocab_size=512)  # fmt: skip
+    split = build_initial_planner(tmp_path / "split", trajectories, "simple", settings, hidden_size=32, num_layers=1,
+                                  vocab_size=512, whole_identifiers=False)  # fmt: skip
+    tokenizer, plain = AutoTokenizer.from_pretrained(whole), AutoTokenizer.from_pretrained(split)
+    identifiers = get_tool_library("simple").identifiers()
+    assert all(tokenizer.convert_tokens_to_ids(t) != tokenizer.unk_token_id for t in identifiers)
+    assert len(tokenizer) == len(plain) + len(identifiers)
+    assert AutoModelForCausalLM.from_pretrained(whole).config.vocab_size == len(tokenizer)
+    call = 'time_of_day(target_time="night_moonlit", sky_color="dark_starry")'
+    assert len(tokenizer(call)["input_ids"]) < len(plain(call)["input_ids"])
+
+
+def test_warmup_corpus_holds_other_images_and_goals(trajectories, tmp_path):
+    from trl_styling.recipes import WARMUP_SEED_OFFSET, generate_warmup_corpus
+
+    corpus = generate_warmup_corpus(tmp_path / "warm", "simple", num_groups=8, seed=1, image_size=32, progress=False)
+    assert len(corpus) == 8 * 3  # every split, three rollouts per group
+    assert not set(corpus["base_image_id"]) & set(trajectories["base_image_id"])  # the fixture used seed 1
+    info = load_from_disk(str(tmp_path / "warm"))
+    assert sum(len(info[name]) for name in info) == len(corpus)
+    assert json.loads((tmp_path / "warm" / "generation.json").read_text())["config"]["seed"] == 1 + WARMUP_SEED_OFFSET
+
+
+def test_compare_run_one_trains_every_row_from_b_and_evaluates_on_the_same_goals(tmp_path):
+    compare = _compare_module()
+    cfg = compare.BenchmarkConfig(variants=["simple"], seeds=[0], methods=["B", "S", "SW+anchor"], num_groups=8,
+                                  warmup_groups=4, image_size=32, hidden_size=32, num_layers=1, vocab_size=512,
+                                  warmup_steps=1, steps=1, batch_size=2, eval_goals=2, eval_retries=0,
+                                  out=str(tmp_path))  # fmt: skip
+    record = compare.run_one(cfg, "simple", 0)
+    assert set(record["evaluations"]) == {"B", "S", "SW+anchor", "teacher", "oracle"}
+    goals = {name: [g["group_id"] for g in e["results"]] for name, e in record["evaluations"].items()}
+    assert len(set(map(tuple, goals.values()))) == 1 and len(goals["B"]) >= 1
+    assert all("cme_reward" in g for e in record["evaluations"].values() for g in e["results"])
+    work = tmp_path / "work" / "simple-s0"
+    args = torch.load(work / "SW+anchor" / "training_args.bin", weights_only=False)
+    assert type(args).__name__ == "StandardizedRewardWeightedConfig" and args.sft_anchor == 1.0
+    assert record["world_noise"] == compare.WORLD_NOISE and json.dumps(record)

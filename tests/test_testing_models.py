@@ -384,3 +384,18 @@ def test_tokenizer_corpus_makes_domain_text_shorter():
     fitted = train_tiny_tokenizer(corpus=[text] * 50)
     assert len(fitted(text)["input_ids"]) < len(base(text)["input_ids"])
     assert fitted.decode(fitted(text)["input_ids"]) == text
+
+
+def test_whole_words_are_one_token_only_as_whole_words():
+    from trl_styling.testing import train_tiny_tokenizer
+
+    tokenizer = train_tiny_tokenizer(whole_words=["bedroom_interior", "location_setting", "bedroom_interior"])
+    bedroom = tokenizer.convert_tokens_to_ids("bedroom_interior")
+    text = '[REASONING] Move to bedroom_interior. [ACTION] location_setting(target_location="bedroom_interior")'
+    ids = tokenizer(text)["input_ids"]
+    assert ids.count(bedroom) == 2 and tokenizer.convert_tokens_to_ids("location_setting") in ids
+    assert tokenizer.decode(ids, skip_special_tokens=True) == text  # ordinary tokens: decoding keeps them
+    # inside a longer word it is not split off
+    assert bedroom not in tokenizer("bedroom_interiors")["input_ids"]
+    # without it byte-level BPE cannot merge across "_": at least three pieces
+    assert len(train_tiny_tokenizer()("bedroom_interior")["input_ids"]) >= 3

@@ -402,3 +402,17 @@ def test_describe_is_deterministic_and_complete() -> None:
         regular.describe()
     )
     assert 'layers: list of {"action": ' in regular.describe()
+
+
+def test_identifiers_are_the_names_and_enumerated_values() -> None:
+    for variant in ("simple", "regular", "complex"):
+        library = get_tool_library(variant)
+        identifiers = library.identifiers()
+        assert list(identifiers) == sorted(set(identifiers))
+        assert all("_" in term for term in identifiers)
+        assert {name for name in library.names if "_" in name} <= set(identifiers)
+        # every context value a plan can name (source_* / target_*), nested actions included
+        assert {v for values in DIMENSION_VALUES.values() for v in values if "_" in v} <= set(identifiers)
+    regular = get_tool_library("regular").identifiers()
+    assert {"target_location", "attributes_to_preserve", "golden_orange", "top_to_bottom"} <= set(regular)
+    assert "none" not in regular and "location" not in regular

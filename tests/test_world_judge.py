@@ -184,6 +184,14 @@ def test_cme_formula_is_exact() -> None:
     assert _score(nothing, judge=judge).reward == 0.0
 
 
+def test_cme_reward_values() -> None:
+    from trl_styling.world.judge import cme_reward
+
+    assert cme_reward(0.8, 0.5, (0.4, 0.6)) == pytest.approx(5 * 0.8 * (0.4 + 0.3))  # 2.8
+    assert cme_reward(0.0, 1.0, (0.4, 0.6)) == 0.0
+    assert cme_reward(1.0, 1.0, (1.0, 1.0)) == 5.0  # 10 clipped to the scale
+
+
 def test_pixel_guards() -> None:
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:64, 0:64] / 63.0

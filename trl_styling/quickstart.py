@@ -1,8 +1,9 @@
 """The project's main job on the embedded default (`make quickstart`): the paper's loop end to end on a CPU.
 
 1. generate a small Regular dataset in the hermetic world (render -> goal -> teacher plans -> edit -> judge);
-2. build a tiny Qwen3 planner offline and give it a short format warm-up (B) — a stand-in for the
-   pretraining a real planner (Qwen3-VL) starts from, shared by every method;
+2. build a tiny Qwen3 planner offline (every tool name and enumerated value one token) and give it a short
+   format warm-up on the teacher's plans for other images and goals (B) — a stand-in for the pretraining a
+   real planner (Qwen3-VL) starts from, shared by every method;
 3. train S (SFT, r >= 1) and SW (group-standardized reward weights) from B with the same seed and steps;
 4. evaluate B, S and SW on the held-out test goals (executed, noise-free reward), beside the teacher's
    mean dataset reward and the oracle planner. Each planner decodes greedily and, like the agent, resamples
@@ -40,6 +41,7 @@ class QuickstartConfig:
     hidden_size: int = 128
     num_layers: int = 3
     vocab_size: int = 2048  # the fitted BPE saturates near 2k merges on these texts; more only widens the head
+    warmup_groups: int = 400  # the warm-up corpus: teacher plans for other images and goals (not the test's)
     warmup_steps: int = 300
     warmup_learning_rate: float = 5e-3
     method_steps: int = 70
@@ -49,7 +51,7 @@ class QuickstartConfig:
     sw_anchor: float = 1.0
     eval_goals: int = 15
     eval_retries: int = 2  # greedy first; on an invalid plan up to this many samples at temperature 0.7
-    eval_repair: bool = True  # snap near-miss tool names / enumerated values onto the library (reported)
+    eval_repair: bool = False  # snap near-miss tool names / enumerated values onto the library (reported)
     num_workers: int = 2
 
 
@@ -67,7 +69,7 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
     from trl_styling.data import reward_statistics
     from trl_styling.evaluation import OraclePlanner, evaluate_planner, write_comparison
     from trl_styling.pipeline import GenerationConfig, generate_dataset, load_group_specs
-    from trl_styling.recipes import build_initial_planner, load_planner, train_method
+    from trl_styling.recipes import build_initial_planner, generate_warmup_corpus, load_planner, train_method
     from trl_styling.tools import get_tool_library
 
     out = Path(cfg.out)
@@ -82,6 +84,8 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
                                       num_workers=cfg.num_workers, overwrite=True))  # fmt: skip
     dataset = load_from_disk(str(data_dir))
     specs = load_group_specs(data_dir)
+    warmup_corpus = generate_warmup_corpus(out / "warmup_data", cfg.variant, num_groups=cfg.warmup_groups,
+                                           seed=cfg.seed, num_workers=cfg.num_workers)  # fmt: skip
     stats = reward_statistics(dataset["train"])
     timings["generate"] = time.perf_counter() - began
     print(f"Teacher data: {stats['count']} train trajectories, mean reward {stats['mean']:.3f}")
@@ -90,8 +94,8 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
     base = build_initial_planner(out / "models" / "init", dataset["train"], library, _settings(cfg),
                                  hidden_size=cfg.hidden_size, num_layers=cfg.num_layers,
                                  vocab_size=cfg.vocab_size)  # fmt: skip
-    # B: a format warm-up (SFT on the teacher data), the shared starting point of every method.
-    base = train_method("S", base, dataset["train"], library, out / "models" / "B", _settings(cfg, warmup=True))
+    # B: a format warm-up (SFT on the warm-up corpus), the shared starting point of every method.
+    base = train_method("S", base, warmup_corpus, library, out / "models" / "B", _settings(cfg, warmup=True))
     models = {"B": base}
     for method in ("S", "SW"):
         models[method] = train_method(method, base, dataset["train"], library, out / "models" / method, _settings(cfg))
@@ -123,6 +127,7 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
             name: {
                 "mean_reward": e.summary["reward"].mean,
                 "reward_ci": [e.summary["reward"].low, e.summary["reward"].high],
+                "cme_reward": e.summary["cme_reward"].mean,
                 "validity_rate": e.summary["validity"].mean,
                 "first_attempt_validity_rate": e.summary["first_attempt_validity"].mean,
                 "tool_f1": e.summary["tool_f1"].mean,

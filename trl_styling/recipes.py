@@ -110,17 +110,50 @@ def build_trainer(method: str, model: Any, tokenizer: Any, trajectories: Any, li
 
 
 def build_initial_planner(out_dir: str | Path, trajectories: Any, library: Any, settings: RecipeSettings, *,
-                          hidden_size: int, num_layers: int, vocab_size: int) -> Path:  # fmt: skip
+                          hidden_size: int, num_layers: int, vocab_size: int,
+                          whole_identifiers: bool = True) -> Path:  # fmt: skip
     """A tiny Qwen3 built from a config (seeded by ``settings.seed``) whose BPE tokenizer is fitted to the training
-    texts as the recipe renders them, so it is as compact on them as a pretrained tokenizer would be."""
+    texts as the recipe renders them, so it is as compact on them as a pretrained tokenizer would be.
+
+    With ``whole_identifiers`` every tool name, parameter name and enumerated value of the library is one token
+    (:meth:`~trl_styling.tools.ToolLibrary.identifiers`). Byte-level BPE cannot merge across ``_``, so without it
+    ``bedroom_interior`` is three tokens and a tiny planner recombines the pieces into values the library does not
+    have (``serene_dark``); measured in ``docs/benchmarks.md``."""
     from trl_styling.data import to_prompt_completion_dataset
     from trl_styling.testing import build_tiny_qwen3
+    from trl_styling.tools import resolve_library
 
     rows = to_prompt_completion_dataset(trajectories, library, plan_format=settings.plan_format,
                                         tool_specs=settings.tool_specs)  # fmt: skip
     corpus = [message["content"] for row in rows for message in row["prompt"] + row["completion"]]
+    words = resolve_library(library).identifiers() if whole_identifiers else ()
     return build_tiny_qwen3(out_dir, seed=settings.seed, hidden_size=hidden_size, num_layers=num_layers,
-                            intermediate_size=4 * hidden_size, vocab_size=vocab_size, corpus=corpus)  # fmt: skip
+                            intermediate_size=4 * hidden_size, vocab_size=vocab_size, corpus=corpus,
+                            whole_words=words)  # fmt: skip
+
+
+# The warm-up corpus is generated with this offset added to the run's seed: other base images and goals.
+WARMUP_SEED_OFFSET = 10_000
+
+
+def generate_warmup_corpus(out_dir: str | Path, variant: str, *, num_groups: int, seed: int, image_size: int = 64,
+                           num_workers: int = 1, progress: bool = True, **world: Any) -> Any:  # fmt: skip
+    """The format warm-up's corpus: the rule teacher's trajectories on groups disjoint from the run's data
+    (generated with ``seed + WARMUP_SEED_OFFSET``), all splits in one :class:`~datasets.Dataset`.
+
+    It stands in for the pretraining a real planner (Qwen3-VL) starts from: B learns the plan format and the
+    tools there, never the run's goals, so every method's gain over B is learnt from the scored data alone.
+    ``world`` takes :class:`~trl_styling.pipeline.GenerationConfig`'s noise settings (``teacher_noise``, ...)."""
+    from datasets import concatenate_datasets, load_from_disk
+
+    from trl_styling.pipeline import GenerationConfig, generate_dataset
+
+    generate_dataset(GenerationConfig(variant=variant, num_groups=num_groups, rollouts=3,
+                                      seed=seed + WARMUP_SEED_OFFSET, out_dir=str(out_dir), image_size=image_size,
+                                      num_workers=num_workers, overwrite=True, progress=progress,
+                                      **world))  # fmt: skip
+    splits = load_from_disk(str(out_dir))
+    return concatenate_datasets([splits[name] for name in splits])
 
 
 def train_method(method: str, base_dir: str | Path, trajectories: Any, library: Any, out_dir: str | Path,

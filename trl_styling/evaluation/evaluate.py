@@ -5,6 +5,11 @@ image's context and the goal, the world's parametric editor executes it on the b
 noise-free programmatic judge scores the executed result. A planner that produces no valid plan is
 scored as an agent that left the image unchanged (the honest outcome of a failed plan), and counted
 as invalid. Rows need the ``goal_spec`` column written by the data pipeline.
+
+Two rewards are reported. ``reward`` is the paper's weighted sum of the six criteria, under which leaving the
+image untouched still earns about 3/5 (nothing was damaged). ``cme_reward`` is FIRM's Consistency-Modulated
+Execution of the same edit (:func:`~trl_styling.world.judge.cme_reward`, ``cme_weights``): no execution, no
+reward, so a planner that lost the plan format cannot look better than one that plans.
 """
 
 from __future__ import annotations
@@ -22,12 +27,12 @@ from trl_styling.evaluation.metrics import Estimate, estimate, preservation_viol
 from trl_styling.tools import Plan, ToolLibrary, resolve_library
 from trl_styling.world.executor import oracle_plan
 from trl_styling.world.goals import StylingGoal
-from trl_styling.world.judge import ProgrammaticJudge
+from trl_styling.world.judge import EVALUATION_CME_WEIGHTS, JudgeResult, ProgrammaticJudge, cme_reward
 
 logger = logging.getLogger(__name__)
 
-SUMMARY_METRICS = ("reward", "validity", "first_attempt_validity", "tool_precision", "tool_recall", "tool_f1",
-                   "preservation_violations", "num_steps")  # fmt: skip
+SUMMARY_METRICS = ("reward", "cme_reward", "validity", "first_attempt_validity", "tool_precision", "tool_recall",
+                   "tool_f1", "preservation_violations", "num_steps")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class GoalResult:
     errors: tuple[str, ...] = ()
     attempts: int = 1
     repairs: tuple[str, ...] = ()
+    cme_reward: float | None = None  # None when the judge reports no execution/consistency
 
     @property
     def first_attempt_valid(self) -> bool:
@@ -67,6 +73,7 @@ class PlannerEvaluation:
         if not self.summary:
             columns = {
                 "reward": [r.reward for r in self.results],
+                "cme_reward": [r.cme_reward for r in self.results if r.cme_reward is not None],
                 "validity": [float(r.valid) for r in self.results],
                 "first_attempt_validity": [float(r.first_attempt_valid) for r in self.results],
                 "tool_precision": [r.tool_precision for r in self.results],
@@ -118,12 +125,14 @@ def evaluate_planner(
     seed: int = 0,
     progress: bool = True,
     group_specs: Mapping[str, Mapping[str, Any]] | None = None,
+    cme_weights: tuple[float, float] = EVALUATION_CME_WEIGHTS,
 ) -> PlannerEvaluation:
     """Evaluates ``planner`` (any object with the pipeline's ``propose(context, goal, n, *, image, seed)``).
 
     ``group_specs`` (``trl_styling.pipeline.load_group_specs(data_dir)``) gives each group's ``render_seed``,
     so the editor rebuilds the exact scene (masks, geometry) of the base image; without it the scene is
-    rebuilt from the context with ``seed``, an approximation of the masks.
+    rebuilt from the context with ``seed``, an approximation of the masks. ``cme_weights`` (w1, w2) set the
+    ``cme_reward`` column.
     """
     from trl_styling.world.editor import ParametricEditor
 
@@ -139,7 +148,7 @@ def evaluate_planner(
         proposal = planner.propose(context, goal, 1, image=image, seed=seed + index)[0]
         spec = (group_specs or {}).get(row["group_id"], {})
         render_seed = spec.get("render_seed", seed)
-        results.append(_score(proposal, row, context, goal, image, library, editor, judge, render_seed))
+        results.append(_score(proposal, row, context, goal, image, library, editor, judge, render_seed, cme_weights))
     return PlannerEvaluation(results)
 
 
@@ -153,6 +162,7 @@ def _score(
     editor: Any,
     judge: ProgrammaticJudge,
     render_seed: int,
+    cme_weights: tuple[float, float],
 ) -> GoalResult:
     plan: Plan | None = proposal.plan
     if plan is None:  # nothing executable: the image is left as it was
@@ -160,7 +170,7 @@ def _score(
         scores = tool_scores(set(), set(goal.targets))
         return GoalResult(row["group_id"], goal.text, False, score.reward, dict(score.criteria), scores.precision,
                           scores.recall, scores.f1, 0, 0, errors=tuple(proposal.errors),
-                          attempts=getattr(proposal, "attempts", 1))  # fmt: skip
+                          attempts=getattr(proposal, "attempts", 1), cme_reward=_cme(score, cme_weights))  # fmt: skip
     if image is not None:
         edited = editor.edit(image, context, plan, library, seed=render_seed)
         final, trace, edited_image = edited.context, edited.trace, edited.image
@@ -176,7 +186,15 @@ def _score(
         row["group_id"], goal.text, True, score.reward, dict(score.criteria), scores.precision, scores.recall,
         scores.f1, violations, len(plan), plan_text=plan.to_text(), errors=tuple(proposal.errors),
         attempts=getattr(proposal, "attempts", 1), repairs=tuple(getattr(proposal, "repairs", ())),
+        cme_reward=_cme(score, cme_weights),
     )  # fmt: skip
+
+
+def _cme(score: JudgeResult, weights: tuple[float, float]) -> float | None:
+    details = score.details or {}
+    if "execution" not in details or "consistency" not in details:
+        return None
+    return cme_reward(details["execution"], details["consistency"], weights)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
 # (key in PlannerEvaluation.summary, column title, digits)
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("reward", "reward (0-5)", 3),
+    ("cme_reward", "CME reward (0-5)", 3),
     ("validity", "valid plans", 3),
     ("first_attempt_validity", "valid at 1st try", 3),
     ("tool_f1", "tool F1", 3),
@@ -34,6 +36,9 @@ def comparison_table(
         cells = []
         for key, _, digits in COLUMNS:
             value = evaluation.summary[key]
+            if math.isnan(value.mean):  # e.g. CME reward from a judge that reports no execution/consistency
+                cells.append("n/a")
+                continue
             cells.append(f"{value.mean:.{digits}f} [{value.low:.{digits}f}, {value.high:.{digits}f}]")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     for name, reward in (reference or {}).items():

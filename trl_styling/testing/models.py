@@ -35,19 +35,20 @@ def build_tiny_qwen3(
     vocab_size: int = 1536,
     max_position_embeddings: int = 4096,
     corpus: Iterable[str] | None = None,
+    whole_words: Iterable[str] = (),
 ) -> Path:
     """Write a tiny ``Qwen3ForCausalLM`` and its tokenizer to ``path`` and return it as a ``Path``.
 
     The checkpoint loads with ``AutoModelForCausalLM`` / ``AutoTokenizer``. ``vocab_size`` is the BPE
     target; the model's embedding matrix has exactly ``len(tokenizer)`` rows. Weights are tied (as in
     the small Qwen3 checkpoints) and stored in float32. ``corpus`` adds texts to the tokenizer's training
-    corpus (see :func:`train_tiny_tokenizer`).
+    corpus and ``whole_words`` become single tokens (see :func:`train_tiny_tokenizer`).
     """
     import torch
     from transformers import GenerationConfig, Qwen3Config, Qwen3ForCausalLM
 
     path = Path(path)
-    tokenizer = train_tiny_tokenizer(vocab_size=vocab_size, corpus=corpus)
+    tokenizer = train_tiny_tokenizer(vocab_size=vocab_size, corpus=corpus, whole_words=whole_words)
     config = Qwen3Config(
         vocab_size=len(tokenizer),
         hidden_size=hidden_size,

@@ -30,15 +30,25 @@ MARKUP_TOKENS: tuple[str, ...] = (
 
 
 def train_tiny_tokenizer(
-    *, vocab_size: int = 1536, vision: bool = False, corpus: Iterable[str] | None = None
+    *,
+    vocab_size: int = 1536,
+    vision: bool = False,
+    corpus: Iterable[str] | None = None,
+    whole_words: Iterable[str] = (),
 ) -> PreTrainedTokenizerFast:
     """Train a byte-level BPE tokenizer on the embedded corpus and wrap it with the chat template.
 
     ``corpus`` adds texts to the embedded corpus (e.g. a dataset's prompts and plans), so that a planner
     built for that data gets a tokenizer as compact on it as a pretrained one would be.
 
+    ``whole_words`` (e.g. :meth:`~trl_styling.tools.ToolLibrary.identifiers`) become single tokens wherever they
+    stand as a whole word (``_`` counts as a boundary, so ``target_location`` stays whole but ``location`` inside
+    it is not split off unless ``location`` is itself listed); they are ordinary (not special) tokens, so
+    decoding gives back the exact text.
+
     Special tokens take the first ids (``<|endoftext|>`` 0, ``<|im_start|>`` 1, ``<|im_end|>`` 2, then the
-    vision tokens 3-6 when ``vision=True``); the markup tokens (``<think>``, ``<tool_call>``, ...) come last.
+    vision tokens 3-6 when ``vision=True``); the markup tokens (``<think>``, ``<tool_call>``, ...) and the whole
+    words come last.
     """
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
@@ -63,6 +73,8 @@ def train_tiny_tokenizer(
     texts = tiny_corpus() if corpus is None else [*tiny_corpus(), *corpus]
     tok.train_from_iterator(texts, trainer=trainer)
     tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in MARKUP_TOKENS])
+    words = [w for w in dict.fromkeys(whole_words) if tok.token_to_id(w) is None]
+    tok.add_tokens([AddedToken(w, special=False, normalized=False, single_word=True) for w in words])
     return PreTrainedTokenizerFast(
         tokenizer_object=tok,
         eos_token="<|im_end|>",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,8 @@ from trl_styling.tools.schema import ACTION_TITLE, IDENTIFIER_PATTERN, SchemaErr
 from trl_styling.tools.vocab import COMPLEX_REGIONS, OBJECT_CATEGORIES
 
 CATEGORIES: tuple[str, ...] = ("atomic", "constraint", "styling")
+
+_SNAKE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")
 
 # A cross-parameter check run after schema validation: (tool name, normalised arguments) -> None or raise.
 CallCheck = Callable[[str, dict[str, Any]], None]
@@ -99,6 +102,27 @@ class ToolLibrary:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self.tools)
+
+    def identifiers(self) -> tuple[str, ...]:
+        """Every tool name, parameter name and enumerated string value of the library that is a snake_case
+        identifier (contains ``_``), sorted: the words a tiny planner's tokenizer keeps whole (see
+        :func:`~trl_styling.testing.train_tiny_tokenizer`), so an enumerated value is one token, never a
+        sequence of sub-words that can be recombined into a value the library does not have."""
+        found: set[str] = set(self.names)
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                found.update(v for v in node.get("enum", ()) if isinstance(v, str))
+                found.update(node.get("properties", {}))
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        for spec in self.tools:
+            walk(spec.parameters)
+        return tuple(sorted(term for term in found if "_" in term and _SNAKE.fullmatch(term)))
 
     def to_openai_tools(self, detail: str = "full") -> list[dict[str, Any]]:
         """OpenAI function-tool specs. ``detail="brief"`` keeps only names and required parameters with their

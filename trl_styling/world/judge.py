@@ -101,6 +101,17 @@ def _clip(x: float) -> float:
     return float(min(5.0, max(0.0, x)))
 
 
+# The CME weights evaluation reports by default: FIRM's "base and bonus" shape, our choice of values (the
+# seed does not give FIRM's). Any w1 > 0 keeps the property that matters here: no execution, no reward.
+EVALUATION_CME_WEIGHTS: tuple[float, float] = (0.4, 0.6)
+
+
+def cme_reward(execution: float, consistency: float, weights: tuple[float, float]) -> float:
+    """FIRM's Consistency-Modulated Execution on the 0-5 scale: ``5 * execution * (w1 + w2 * consistency)``,
+    clipped to [0, 5]; ``execution`` and ``consistency`` in [0, 1]."""
+    return _clip(5 * execution * (weights[0] + weights[1] * consistency))
+
+
 # ------------------------------------------------------------------------------------------------ pixels
 
 
@@ -310,8 +321,7 @@ class ProgrammaticJudge:
         details.update(target_score=target_score, preservation=preservation, execution=execution,
                        consistency=consistency, weighted_reward=reward)  # fmt: skip
         if self.cme is not None:
-            w1, w2 = self.cme
-            reward = 5 * execution * (w1 + w2 * consistency)
+            reward = cme_reward(execution, consistency, self.cme)
         reward = _clip(reward)
 
         if self.noise_std > 0 and not noise_free:

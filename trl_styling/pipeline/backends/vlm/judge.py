@@ -20,7 +20,7 @@ from trl_styling.pipeline.backends.vlm.common import check_attempts, request_see
 from trl_styling.pipeline.backends.vlm.prompts import CME_SCORES, difference_messages, judge_messages, scores_schema
 from trl_styling.pipeline.backends.vlm.responses import ResponseFormatError, read_scores
 from trl_styling.pipeline.stages import JudgeRequest, StageError, goal_text
-from trl_styling.world.judge import JudgeResult
+from trl_styling.world.judge import JudgeResult, cme_reward
 
 
 class JudgeAnswerError(StageError):
@@ -39,7 +39,7 @@ def combine(scores: dict[str, float], cme: tuple[float, float] | None) -> tuple[
         return _clip(weighted), details
     execution, consistency = scores["execution"] / 5, scores["consistency"] / 5
     details.update(execution=execution, consistency=consistency)
-    return _clip(5 * execution * (cme[0] + cme[1] * consistency)), details
+    return cme_reward(execution, consistency, cme), details
 
 
 class VLMJudge:
