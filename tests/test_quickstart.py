@@ -14,7 +14,7 @@ def test_quickstart_writes_the_report(tmp_path):
     report = run(config)
     saved = json.loads((tmp_path / "qs" / "report.json").read_text())
     assert saved == json.loads(json.dumps(report))
-    assert set(saved["methods"]) == {"B", "S", "SW (sft_anchor=1)", "oracle"}
+    assert set(saved["methods"]) == {"B", "S", "SW (sft_anchor=1)", "teacher (executed)", "oracle"}
     for method in saved["methods"].values():
         assert 0.0 <= method["mean_reward"] <= 5.0 and 0.0 <= method["validity_rate"] <= 1.0
         assert 0.0 <= method["tool_f1"] <= 1.0

@@ -5,10 +5,11 @@
    format warm-up on the teacher's plans for other images and goals (B) — a stand-in for the pretraining a
    real planner (Qwen3-VL) starts from, shared by every method;
 3. train S (SFT, r >= 1) and SW (group-standardized reward weights) from B with the same seed and steps;
-4. evaluate B, S and SW on the held-out test goals (executed, noise-free reward), beside the teacher's
-   mean dataset reward and the oracle planner. Each planner decodes greedily and, like the agent, resamples
-   (temperature 0.7, at most ``eval_retries`` times) when its plan does not parse or validate, and snaps
-   near-miss tool names and enumerated values onto the library (``eval_repair``, every repair reported); the
+4. evaluate B, S and SW on the held-out test goals (executed, noise-free reward), beside the rule teacher
+   executed on the same goals, the teacher's mean dataset reward and the oracle planner, under the paper's
+   weighted reward and the CME reward (no edit, no reward). Each planner decodes greedily and, like the agent,
+   resamples (temperature 0.7, at most ``eval_retries`` times) when its plan does not parse or validate; with
+   ``eval_repair`` (off by default) near-miss names and values are snapped onto the library and reported; the
    report gives the validity of the plans used and the validity as first generated (greedy, unrepaired);
 5. run the StylingAgent with the SW planner on one test image and write the before/after images, the plan
    with its reasoning, the instruction and ``report.json`` to the output directory.
@@ -66,6 +67,7 @@ def _settings(cfg: QuickstartConfig, *, warmup: bool = False) -> Any:
 def run(cfg: QuickstartConfig) -> dict[str, Any]:
     from datasets import load_from_disk
 
+    from trl_styling.agent import TeacherPlanner
     from trl_styling.data import reward_statistics
     from trl_styling.evaluation import OraclePlanner, evaluate_planner, write_comparison
     from trl_styling.pipeline import GenerationConfig, generate_dataset, load_group_specs
@@ -110,8 +112,11 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
                                repair=cfg.eval_repair)  # fmt: skip
         evaluations[name] = evaluate_planner(planner, dataset["test"], library, max_goals=cfg.eval_goals,
                                              group_specs=specs, seed=cfg.seed)  # fmt: skip
-    evaluations["oracle"] = evaluate_planner(OraclePlanner(library), dataset["test"], library,
-                                             max_goals=cfg.eval_goals, group_specs=specs, seed=cfg.seed)  # fmt: skip
+    # the rule teacher the data came from (its default mistakes), executed on the same goals: the bar to beat
+    teacher = TeacherPlanner(library=library, seed=cfg.seed)
+    for name, planner in (("teacher (executed)", teacher), ("oracle", OraclePlanner(library))):
+        evaluations[name] = evaluate_planner(planner, dataset["test"], library, max_goals=cfg.eval_goals,
+                                             group_specs=specs, seed=cfg.seed)  # fmt: skip
     timings["evaluate"] = time.perf_counter() - began
     table = write_comparison(evaluations, out, reference={"teacher (dataset mean)": stats["mean"]})
     print("\n" + table + "\n")
