@@ -15,7 +15,7 @@ from trl_styling.tools.vocab import COMPLEX_REGIONS, OBJECT_CATEGORIES
 
 CATEGORIES: tuple[str, ...] = ("atomic", "constraint", "styling")
 
-_SNAKE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")
+_SNAKE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")  # at least one "_"
 
 # A cross-parameter check run after schema validation: (tool name, normalised arguments) -> None or raise.
 CallCheck = Callable[[str, dict[str, Any]], None]
@@ -122,7 +122,7 @@ class ToolLibrary:
 
         for spec in self.tools:
             walk(spec.parameters)
-        return tuple(sorted(term for term in found if "_" in term and _SNAKE.fullmatch(term)))
+        return tuple(sorted(term for term in found if _SNAKE.fullmatch(term)))
 
     def to_openai_tools(self, detail: str = "full") -> list[dict[str, Any]]:
         """OpenAI function-tool specs. ``detail="brief"`` keeps only names and required parameters with their
