@@ -189,12 +189,16 @@ def test_complete_many_is_concurrent_but_bounded():
 
 
 def test_the_cache_makes_a_rerun_cost_no_request(tmp_path):
-    with scripted_server(lambda body, k, h: (200, completion(f"answer {k}"), {})) as server:
+    # The answer names the request, not its arrival index: complete_many sends both at once, in either order.
+    def answer(body: dict, k: int, _: dict) -> Reply:
+        return 200, completion(f"answer {body['messages'][0]['content']}"), {}
+
+    with scripted_server(answer) as server:
         first = transport(server.url, cache_dir=tmp_path)
         batch = [request("a", seed=1), request("b", seed=1)]
-        assert first.complete_many(batch) == [["answer 0"], ["answer 1"]]
+        assert first.complete_many(batch) == [["answer a"], ["answer b"]]
         second = transport(server.url, cache_dir=tmp_path)
-        assert second.complete_many(batch) == [["answer 0"], ["answer 1"]]
+        assert second.complete_many(batch) == [["answer a"], ["answer b"]]
         assert len(server.bodies) == 2 and (second.cache.hits, second.cache.misses) == (2, 0)
         assert second.stats["requests"] == 0
         second.complete(request("a", seed=2))  # another seed is another request
