@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test test-slow test-smollm2 lint venv clean docs
+.PHONY: quickstart test test-slow test-smollm2 lint venv clean docs chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,29 @@ venv: $(STAMP)
 quickstart: $(STAMP)
 	$(PY) -m trl_styling.quickstart --out quickstart_out
 
-test: $(STAMP)
+# The human-evaluation page tests (tests/test_human_eval_page.py) drive headless Chromium, found as they find it:
+# `chromium` on PATH, else /usr/bin/chromium. `make chromium` installs it with apt (sudo when not root) when missing.
+# CHROMIUM and APT_GET may be overridden to check this logic without (un)installing anything, e.g.
+# `make chromium CHROMIUM=/nonexistent APT_GET="echo apt-get"`.
+CHROMIUM ?= $(or $(shell command -v chromium 2>/dev/null),/usr/bin/chromium)
+APT_GET ?= apt-get
+CHROMIUM_FIX := sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium
+
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	fail() { echo "error: $$1; tests/test_human_eval_page.py needs headless Chromium. Install it with: $(CHROMIUM_FIX)" >&2; exit 1; }; \
+	if [ "$$(id -u)" -eq 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; \
+	else fail "$(CHROMIUM) not found, and installing it needs root or sudo"; fi; \
+	command -v $(firstword $(APT_GET)) >/dev/null 2>&1 || fail "$(CHROMIUM) not found, and there is no apt-get to install it"; \
+	echo "$(CHROMIUM) not found: installing chromium with apt-get"; \
+	$$SUDO $(APT_GET) update && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends chromium \
+		|| fail "installing chromium with apt-get failed (see above)"; \
+	[ -x "$(CHROMIUM)" ] || command -v chromium >/dev/null 2>&1 \
+		|| fail "apt-get ran, but there is still no chromium on PATH or at $(CHROMIUM)"
+
+test: $(STAMP) chromium
 	$(PY) -m ruff check trl_styling tests examples benchmarks
 	$(PY) -m pytest -q
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 from datasets import Dataset
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer, TrainingArguments
 from trl import DPOConfig, DPOTrainer
 
 from trl_styling import StylingDPOConfig, StylingDPOTrainer
@@ -126,10 +126,177 @@ def test_bad_pair_weights(tiny_lm_dir, tmp_path):
     [
         ({"loss_type": ["hinge"]}, "supports loss_type=\\['sigmoid'\\]"),
         ({"f_divergence_type": "js_divergence"}, "f_divergence_type must be 'reverse_kl'"),
-        ({"use_weighting": True}, "ld_alpha and use_weighting"),
+        ({"label_smoothing": 0.1}, "label_smoothing=0.1 would have no effect: TRL's sigmoid DPO loss ignores it"),
         ({"label_smoothing": 0.6}, "label_smoothing must be in"),
     ],
 )
 def test_config_validation(tmp_path, overrides, message):
     with pytest.raises(ValueError, match=message):
         StylingDPOConfig(output_dir=str(tmp_path), report_to="none", use_cpu=True, **overrides)
+
+
+# ----- parity with TRL's DPOTrainer -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_moe_dir(tiny_lm_dir, tmp_path_factory) -> Path:
+    """A tiny ``Qwen3MoeForCausalLM`` (router logits on: TRL adds the load-balancing loss), tiny tokenizer."""
+    from transformers import Qwen3MoeConfig, Qwen3MoeForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_lm_dir)
+    config = Qwen3MoeConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        moe_intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=8,
+        num_experts=4,
+        num_experts_per_tok=2,
+        output_router_logits=True,
+        router_aux_loss_coef=0.5,  # large, so that a missing auxiliary loss shows in the parameters
+        tie_word_embeddings=True,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny_qwen3_moe")
+    Qwen3MoeForCausalLM(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def _train_both(model_dir: Path, tmp_path: Path, dataset: Dataset, **overrides):
+    """Trains TRL's DPOTrainer on ``pairs()`` and ours on ``dataset``; returns both trainers and models."""
+    trl_model, tokenizer = load(model_dir)
+    trl_trainer = DPOTrainer(
+        trl_model,
+        args=DPOConfig(**args_dict(tmp_path / "trl", **overrides)),
+        train_dataset=pairs(),
+        processing_class=tokenizer,
+    )
+    trl_trainer.train()
+    our_model, tokenizer = load(model_dir)
+    ours = StylingDPOTrainer(
+        our_model,
+        args=StylingDPOConfig(**args_dict(tmp_path / "ours", **overrides)),
+        train_dataset=dataset,
+        processing_class=tokenizer,
+    )
+    ours.train()
+    return trl_trainer, trl_model, ours, our_model
+
+
+def _assert_same_training(trl_trainer, trl_model, ours, our_model) -> None:
+    trl_losses = [h["loss"] for h in trl_trainer.state.log_history if "loss" in h]
+    our_losses = [h["loss"] for h in ours.state.log_history if "loss" in h]
+    assert len(trl_losses) == 2
+    assert our_losses == pytest.approx(trl_losses, rel=1e-5)
+    for (name, a), (_, b) in zip(trl_model.named_parameters(), our_model.named_parameters(), strict=True):
+        assert torch.allclose(a, b, rtol=1e-5, atol=1e-7), name
+
+
+# `pairs(4, weights=[1.0] * 4)` goes through the weighted loss, `pairs()` through TRL's own.
+WITH_AND_WITHOUT_UNIT_WEIGHTS = pytest.mark.parametrize(
+    "weights", [None, [1.0] * 4], ids=["no-weights", "unit-weights"]
+)
+
+
+@WITH_AND_WITHOUT_UNIT_WEIGHTS
+def test_loss_weights_are_honoured_like_trl(tiny_lm_dir, tmp_path, weights):
+    _assert_same_training(*_train_both(tiny_lm_dir, tmp_path, pairs(4, weights), loss_weights=[0.5]))
+
+
+@WITH_AND_WITHOUT_UNIT_WEIGHTS
+def test_moe_auxiliary_loss_like_trl(tiny_moe_dir, tmp_path, weights):
+    trl_trainer, trl_model, ours, our_model = _train_both(tiny_moe_dir, tmp_path, pairs(4, weights))
+    assert any("aux_loss" in h for h in ours.state.log_history)
+    _assert_same_training(trl_trainer, trl_model, ours, our_model)
+
+
+@pytest.mark.parametrize("overrides", [{"ld_alpha": 0.5}, {"use_weighting": True}], ids=["ld_alpha", "use_weighting"])
+def test_ld_alpha_and_use_weighting_work_without_pair_weights(tiny_lm_dir, tmp_path, overrides):
+    _assert_same_training(*_train_both(tiny_lm_dir, tmp_path, pairs(), **overrides))
+
+
+@pytest.mark.parametrize("overrides", [{"ld_alpha": 0.5}, {"use_weighting": True}], ids=["ld_alpha", "use_weighting"])
+def test_ld_alpha_and_use_weighting_are_refused_with_pair_weights(tiny_lm_dir, tmp_path, overrides):
+    model, tokenizer = load(tiny_lm_dir)
+    args = StylingDPOConfig(**args_dict(tmp_path), **overrides)
+    with pytest.raises(ValueError, match="ld_alpha and use_weighting are not supported with per-pair weights"):
+        StylingDPOTrainer(model, args=args, train_dataset=pairs(2, weights=[1.0, 2.0]), processing_class=tokenizer)
+    trainer = StylingDPOTrainer(model, args=args, train_dataset=pairs(2), processing_class=tokenizer)
+    with pytest.raises(ValueError, match="the eval dataset has a 'weight' column"):
+        trainer.evaluate(eval_dataset=pairs(2, weights=[1.0, 2.0]))
+
+
+def test_metrics_match_trl(tiny_lm_dir, tmp_path):
+    # Unit weights: the weighted loss must log every metric TRL logs, with the same values.
+    overrides = {"eval_strategy": "steps", "eval_steps": 1, "metric_for_best_model": "eval_mean_token_accuracy"}
+    trl_model, tokenizer = load(tiny_lm_dir)
+    trl_args = DPOConfig(**args_dict(tmp_path / "trl", **overrides))
+    trl_trainer = DPOTrainer(
+        trl_model, args=trl_args, train_dataset=pairs(), eval_dataset=pairs(), processing_class=tokenizer
+    )
+    trl_trainer.train()
+    our_model, tokenizer = load(tiny_lm_dir)
+    weighted = pairs(4, weights=[1.0] * 4)
+    our_args = StylingDPOConfig(**args_dict(tmp_path / "ours", **overrides))
+    ours = StylingDPOTrainer(
+        our_model, args=our_args, train_dataset=weighted, eval_dataset=weighted, processing_class=tokenizer
+    )
+    ours.train()
+    for trl_logs, our_logs in zip(trl_trainer.state.log_history, ours.state.log_history, strict=True):
+        assert set(trl_logs) - set(our_logs) == set()
+        for key, value in trl_logs.items():
+            if "runtime" not in key and "per_second" not in key:
+                assert our_logs[key] == pytest.approx(value, rel=1e-5, abs=1e-6), key
+    metrics, trl_metrics = ours.evaluate(), trl_trainer.evaluate()
+    for key in ("eval_entropy", "eval_logits/chosen", "eval_logits/rejected", "eval_mean_token_accuracy"):
+        assert metrics[key] == pytest.approx(trl_metrics[key], rel=1e-5, abs=1e-6), key
+    assert metrics["eval_num_tokens"] == trl_metrics["eval_num_tokens"] > 0
+    assert ours.state.best_metric is not None  # metric_for_best_model="eval_mean_token_accuracy" was found
+
+
+def test_evaluate_uses_the_pair_weights_of_a_dataset_passed_at_evaluate_time(tiny_lm_dir, tmp_path):
+    model, tokenizer = load(tiny_lm_dir)
+    trainer = StylingDPOTrainer(
+        model, args=StylingDPOConfig(**args_dict(tmp_path)), train_dataset=pairs(2), processing_class=tokenizer
+    )
+    trainer.train()  # so that the policy differs from the reference and the pairs' losses differ
+    weighted = trainer.evaluate(eval_dataset=pairs(2, weights=[3.0, 1.0]))["eval_loss"]
+    replicated = trainer.evaluate(eval_dataset=pairs(2).select([0, 0, 0, 1]))["eval_loss"]
+    uniform = trainer.evaluate(eval_dataset=pairs(2))["eval_loss"]
+    assert weighted == pytest.approx(replicated, rel=1e-6)
+    assert weighted != pytest.approx(uniform, rel=1e-4)
+    metrics = trainer.evaluate(eval_dataset={"w": pairs(2, weights=[3.0, 1.0]), "u": pairs(2)})
+    assert metrics["eval_w_loss"] == pytest.approx(weighted, rel=1e-6)
+    assert metrics["eval_u_loss"] == pytest.approx(uniform, rel=1e-6)
+    with pytest.raises(ValueError, match="'weight' of the eval/w dataset must be finite and >= 0; rows \\[1\\]"):
+        trainer.evaluate(eval_dataset={"w": pairs(2, weights=[1.0, -1.0])})
+
+
+def test_plain_training_arguments_are_converted(tiny_lm_dir, tmp_path):
+    model, tokenizer = load(tiny_lm_dir)
+    plain = {k: v for k, v in args_dict(tmp_path, max_steps=1).items() if k != "beta"}
+    trainer = StylingDPOTrainer(
+        model, args=TrainingArguments(**plain), train_dataset=pairs(2, weights=[1.0, 2.0]), processing_class=tokenizer
+    )
+    assert isinstance(trainer.args, StylingDPOConfig)
+    assert (trainer.args.learning_rate, trainer.args.max_steps, trainer.args.beta) == (1e-3, 1, 0.1)
+    trainer.train()
+    with pytest.raises(TypeError, match="needs a StylingDPOConfig, got DPOConfig"):
+        StylingDPOTrainer(model, args=DPOConfig(**args_dict(tmp_path)), train_dataset=pairs(2))
+
+
+def test_mostly_zero_pair_weights_warn(tiny_lm_dir, tmp_path, caplog):
+    model, tokenizer = load(tiny_lm_dir)
+    args = StylingDPOConfig(**args_dict(tmp_path))
+    with caplog.at_level("WARNING", logger="trl_styling.trainers.weighting"):
+        StylingDPOTrainer(
+            model, args=args, train_dataset=pairs(3, weights=[0.0, 0.0, 1.0]), processing_class=tokenizer
+        )
+    assert "2 of 3 pairs (67%) of the train dataset have weight 0" in caplog.text

@@ -298,3 +298,107 @@ def test_precomputed_weights_are_used_as_is(tiny_lm_dir, tmp_path):
 def test_config_validation(tmp_path, config_cls, overrides, message):
     with pytest.raises(ValueError, match=message):
         config_cls(output_dir=str(tmp_path), report_to="none", use_cpu=True, **overrides)
+
+
+# ----- zero weights, evaluate-time datasets, plain TrainingArguments, compute_loss_func ---------------------------
+
+
+def _regroup(group_ids: list[str], rewards: list[float] = REWARDS) -> Dataset:
+    return scored_dataset(rewards).remove_columns("group_id").add_column("group_id", group_ids)
+
+
+def test_sw_refuses_all_zero_weights_and_names_the_cause(tiny_lm_dir, tmp_path):
+    model, tokenizer = load(tiny_lm_dir)
+    args = StandardizedRewardWeightedConfig(**common_args(tmp_path))
+    singletons = _regroup([f"x{i}" for i in range(8)])  # eight rows, eight groups: every z-score is 0
+    with pytest.raises(ValueError, match=r"Every weight of the train dataset is 0 \(8 of 8 rows\)") as error:
+        StandardizedRewardWeightedTrainer(model, args=args, train_dataset=singletons, processing_class=tokenizer)
+    assert "8 of 8 rows (100%) are alone in their 'group_id' group" in str(error.value)
+    assert "standardize_by='global'" in str(error.value)
+    tied = _regroup([f"g{i // 2}" for i in range(8)], [4.0] * 8)
+    with pytest.raises(ValueError, match=r"8 of 8 rows \(100%\) are in groups whose rewards are tied"):
+        StandardizedRewardWeightedTrainer(model, args=args, train_dataset=tied, processing_class=tokenizer)
+    global_args = StandardizedRewardWeightedConfig(**common_args(tmp_path), standardize_by="global")
+    with pytest.raises(ValueError, match="the rewards have no spread"):
+        StandardizedRewardWeightedTrainer(model, args=global_args, train_dataset=tied, processing_class=tokenizer)
+    # The anchor's weights 1 + z are not zero: the same data trains.
+    anchored = StandardizedRewardWeightedConfig(**common_args(tmp_path), sft_anchor=1.0)
+    trainer = StandardizedRewardWeightedTrainer(
+        model, args=anchored, train_dataset=singletons, processing_class=tokenizer
+    )
+    assert trainer.train_dataset["weight"] == [1.0] * 8
+
+
+def test_precomputed_all_zero_weights_are_refused(tiny_lm_dir, tmp_path):
+    model, tokenizer = load(tiny_lm_dir)
+    args = StandardizedRewardWeightedConfig(**common_args(tmp_path), precomputed_weights=True)
+    with pytest.raises(ValueError, match="the precomputed 'weight' column is 0 there"):
+        StandardizedRewardWeightedTrainer(
+            model, args=args, train_dataset=scored_dataset(weight=[0.0] * 8), processing_class=tokenizer
+        )
+
+
+def test_mostly_zero_weights_warn(tiny_lm_dir, tmp_path, caplog):
+    model, tokenizer = load(tiny_lm_dir)
+    args = StandardizedRewardWeightedConfig(**common_args(tmp_path))
+    dataset = _regroup(["a", "a", "b", "b", "c", "d", "e", "f"])  # four singletons and two informative pairs
+    with caplog.at_level("WARNING", logger="trl_styling.trainers.weighting"):
+        StandardizedRewardWeightedTrainer(model, args=args, train_dataset=dataset, processing_class=tokenizer)
+    assert caplog.text == ""  # 4 of 8 is not more than half
+    dataset = _regroup(["a", "a", "b", "c", "d", "e", "f", "g"])
+    with caplog.at_level("WARNING", logger="trl_styling.trainers.weighting"):
+        StandardizedRewardWeightedTrainer(model, args=args, train_dataset=dataset, processing_class=tokenizer)
+    assert "6 of 8 rows (75%) of the train dataset have weight 0" in caplog.text
+    assert "6 of 8 rows (75%) are alone in their 'group_id' group" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("trainer_cls", "config_cls"),
+    [
+        (StylingSFTTrainer, StylingSFTConfig),
+        (RewardWeightedTrainer, RewardWeightedConfig),
+        (StandardizedRewardWeightedTrainer, StandardizedRewardWeightedConfig),
+    ],
+)
+def test_evaluate_weights_a_dataset_passed_at_evaluate_time(tiny_lm_dir, tmp_path, trainer_cls, config_cls):
+    model, tokenizer = load(tiny_lm_dir)
+    args = config_cls(**common_args(tmp_path))
+    held_out = scored_dataset([4.5, 3.1, 2.0, 5.0, 4.0, 3.9, 1.2, 4.4])
+    at_init = trainer_cls(
+        model, args=args, train_dataset=scored_dataset(), eval_dataset=held_out, processing_class=tokenizer
+    )
+    expected = at_init.evaluate()["eval_loss"]
+    trainer = trainer_cls(model, args=args, train_dataset=scored_dataset(), processing_class=tokenizer)
+    assert trainer.evaluate(eval_dataset=held_out)["eval_loss"] == pytest.approx(expected, rel=1e-6)
+    metrics = trainer.evaluate(eval_dataset={"held_out": held_out, "train": scored_dataset()})
+    assert metrics["eval_held_out_loss"] == pytest.approx(expected, rel=1e-6)
+    assert "eval_train_loss" in metrics
+    # A dataset the trainer already weighted is not weighted twice.
+    assert at_init.evaluate(eval_dataset=at_init.eval_dataset)["eval_loss"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_plain_training_arguments_are_converted(tiny_lm_dir, tmp_path):
+    from transformers import TrainingArguments
+
+    model, tokenizer = load(tiny_lm_dir)
+    trainer = RewardWeightedTrainer(
+        model,
+        args=TrainingArguments(**common_args(tmp_path, max_steps=1)),
+        train_dataset=scored_dataset(),
+        processing_class=tokenizer,
+    )
+    assert isinstance(trainer.args, RewardWeightedConfig)
+    assert (trainer.args.learning_rate, trainer.args.max_steps, trainer.args.reward_baseline) == (1e-3, 1, 3.0)
+    trainer.train()
+
+
+def test_compute_loss_func_is_refused(tiny_lm_dir, tmp_path):
+    model, tokenizer = load(tiny_lm_dir)
+    with pytest.raises(ValueError, match="does not support `compute_loss_func`"):
+        RewardWeightedTrainer(
+            model,
+            args=RewardWeightedConfig(**common_args(tmp_path)),
+            train_dataset=scored_dataset(),
+            processing_class=tokenizer,
+            compute_loss_func=lambda outputs, labels, num_items_in_batch=None: outputs.loss,
+        )

@@ -17,6 +17,7 @@ Reductions (``normalization``):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
@@ -123,6 +124,34 @@ def safe_divide(numerator: torch.Tensor, denominator: torch.Tensor | float) -> t
     if bool(denominator == 0):
         return numerator * 0.0
     return numerator / denominator
+
+
+@dataclass(frozen=True)
+class TokenTerms:
+    """Per-token terms of a causal LM, shifted by one as TRL's fused LM head returns them (each ``(B, T-1)``)."""
+
+    log_probs: torch.Tensor  # log p(label), 0 on ignored positions
+    label_mask: torch.Tensor  # label != -100
+    entropy: torch.Tensor  # of the next-token distribution, 0 on ignored positions (no gradient)
+    is_top1: torch.Tensor  # the label is the most likely token (no gradient)
+    aux_loss: torch.Tensor | None = None  # a mixture-of-experts model's router loss, when it returns one
+
+
+def token_terms(logits: torch.Tensor, labels: torch.Tensor) -> TokenTerms:
+    """The fused LM head's per-token outputs, computed from the full ``(B, T, V)`` logits instead.
+
+    TRL's fused head (``trl.trainer.utils.add_fused_lm_head``) projects in tiles and recomputes them in the
+    backward pass, which saves memory at a 150k vocabulary but costs 40% of a CPU step at a 2k one
+    (``docs/benchmarks.md``); with full logits the same terms cost one log-softmax.
+    """
+    logits, labels = logits[:, :-1].float(), labels[:, 1:]
+    mask = labels != -100
+    log_probs = -F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100, reduction="none")
+    with torch.no_grad():
+        log_softmax = logits.log_softmax(dim=-1)
+        entropy = -(log_softmax.exp() * log_softmax).sum(dim=-1) * mask
+        is_top1 = (logits.argmax(dim=-1) == labels) & mask
+    return TokenTerms(log_probs, mask, entropy, is_top1)
 
 
 def sequence_nll(per_token_nll: torch.Tensor, token_mask: torch.Tensor) -> torch.Tensor:

@@ -50,3 +50,10 @@ class RewardWeightedTrainer(StylingSFTTrainer):
         return reward_weights(
             torch.tensor(list(dataset[args.reward_column]), dtype=torch.float64), args.reward_baseline
         )
+
+    def explain_zero_weights(self, dataset: Dataset, args: RewardWeightedConfig, weights: torch.Tensor) -> str:
+        rewards = torch.tensor(list(dataset[args.reward_column]), dtype=torch.float64)
+        return (
+            f"their reward is at or below reward_baseline={args.reward_baseline} (max reward "
+            f"{float(rewards.max()):.3f}). Lower `reward_baseline` or use other data."
+        )

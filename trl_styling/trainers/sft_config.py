@@ -41,6 +41,12 @@ class StylingSFTConfig(SFTConfig):
             `"token"` divides by the (weighted) number of completion tokens and equals `SFTTrainer`'s loss when all
             weights are equal. Denominators always span the whole gradient-accumulation window and all processes.
 
+        fused_lm_head (`bool`, *optional*, defaults to `True`):
+            Compute the per-token log-probabilities through TRL's fused LM head, as `SFTTrainer` does (tiles of the
+            projection, recomputed in the backward pass: no `(batch, length, vocab)` logits). `False` takes them
+            from the full logits instead: the same loss and metrics, and faster where the vocabulary is small (the
+            quickstart's tiny planners), at the memory of the full logits.
+
         > Parameters that control the vision-feature cache (vision planners; see `trl_styling.vision_cache`)
 
         use_vision_cache (`bool`, *optional*, defaults to `False`):
@@ -65,6 +71,14 @@ class StylingSFTConfig(SFTConfig):
     loss_normalization: str = field(
         default="sequence",
         metadata={"help": "`'sequence'` (paper App. E.2) or `'token'` (equals SFT's loss with equal weights)."},
+    )
+    fused_lm_head: bool = field(
+        default=True,
+        metadata={
+            "help": "Per-token log-probs through TRL's fused, tiled LM head (SFTTrainer's path: no full logits). "
+            "`False` computes them from the full logits: same loss, and faster for small vocabularies (a 2k-token "
+            "tiny planner's CPU step is 1.4x faster; docs/benchmarks.md)."
+        },
     )
     # Vision-feature cache (trl_styling.vision_cache); the same two fields exist on StylingDPOConfig.
     use_vision_cache: bool = field(

@@ -13,6 +13,7 @@ Only three things change with respect to TRL's `SFTTrainer`:
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -20,8 +21,9 @@ from datasets import Dataset, IterableDataset
 from trl import SFTTrainer
 
 from ..collator import StylingDataCollator
-from ..losses import WeightKind, safe_divide, weight_denominator, weighted_nll_terms
+from ..losses import WeightKind, safe_divide, token_terms, weight_denominator, weighted_nll_terms
 from ..vision_cache.training import attach_cached_features, setup_trainer_vision_cache
+from ._args import resolve_config
 from .sft_config import StylingSFTConfig
 from .weighting import WeightStatistics, prepare_weighted_dataset, sum_over_processes
 
@@ -55,14 +57,19 @@ class StylingSFTTrainer(SFTTrainer):
         if args is None:
             model_name = model if isinstance(model, str) else model.config._name_or_path
             args = self.config_class(f"{str(model_name).rstrip('/').split('/')[-1]}-{self._method_name}")
-        elif not isinstance(args, self.config_class):
-            raise TypeError(
-                f"{type(self).__name__} needs a {self.config_class.__name__}, got {type(args).__name__}. "
-                f"Build the config with {self.config_class.__name__}(...)."
+        else:  # a plain TrainingArguments is converted, as SFTTrainer does
+            args = resolve_config(args, self.config_class, type(self).__name__)
+        if kwargs.get("compute_loss_func") is not None:
+            raise ValueError(
+                f"{type(self).__name__} does not support `compute_loss_func`: its loss is the weighted NLL of "
+                "`trl_styling.losses`, which a custom loss function would silently replace. Remove "
+                "`compute_loss_func`, or subclass the trainer and override `compute_loss`."
             )
         if train_dataset is None:
             raise ValueError(f"{type(self).__name__} needs a train_dataset with a {args.reward_column!r} column.")
         self.weight_statistics: dict[str, WeightStatistics] = {}
+        # Fingerprints of the datasets that already carry computed weights, so `evaluate` does not weight them twice
+        self._weighted_fingerprints: set[str] = set()
         train_dataset = self._prepare_weights(train_dataset, args, "train")
         if isinstance(eval_dataset, dict):
             eval_dataset = {key: self._prepare_weights(ds, args, f"eval/{key}") for key, ds in eval_dataset.items()}
@@ -80,6 +87,8 @@ class StylingSFTTrainer(SFTTrainer):
         )
         if args.use_vision_cache:  # cached vision features instead of the vision tower (trl_styling.vision_cache)
             self.vision_cache = setup_trainer_vision_cache(self)
+        for dataset in [self.train_dataset, *_splits(self.eval_dataset)]:
+            self._remember_weighted(dataset)
         if not isinstance(self.data_collator, StylingDataCollator):
             self.data_collator = StylingDataCollator(
                 base_collator=self.data_collator, weight_column=args.weight_column
@@ -90,14 +99,75 @@ class StylingSFTTrainer(SFTTrainer):
         """Per-row weights of a filtered dataset. S and R weight every trajectory equally."""
         return torch.ones(len(dataset), dtype=torch.float64)
 
+    def explain_zero_weights(self, dataset: Dataset, args: StylingSFTConfig, weights: torch.Tensor) -> str:
+        """Why rows of a filtered dataset got weight 0, and the fix; ends the all-zero error and the warning.
+
+        Args:
+            dataset: The filtered dataset the weights were computed on.
+            args: The trainer's config.
+            weights: The weights returned by :meth:`compute_weights`.
+
+        Returns:
+            One or two sentences naming the cause and the setting that fixes it.
+        """
+        return "check the rewards and the weighting settings."
+
     def _prepare_weights(
         self, dataset: Dataset | IterableDataset, args: StylingSFTConfig, name: str
     ) -> Dataset | IterableDataset:
-        dataset, stats = prepare_weighted_dataset(dataset, args, name, self.compute_weights, self.weight_kind)
+        dataset, stats = prepare_weighted_dataset(
+            dataset, args, name, self.compute_weights, self.weight_kind, self.explain_zero_weights
+        )
         if stats is not None:
             self.weight_statistics[name] = stats
             logger.info("%s weights (%s): %s", type(self).__name__, name, stats)
+        self._remember_weighted(dataset)
         return dataset
+
+    def _remember_weighted(self, dataset: Any) -> None:
+        fingerprint = getattr(dataset, "_fingerprint", None)
+        if fingerprint is not None:
+            self._weighted_fingerprints.add(fingerprint)
+
+    def _prepare_eval_weights(self, dataset: Dataset | IterableDataset, name: str) -> Dataset | IterableDataset:
+        if getattr(dataset, "_fingerprint", None) in self._weighted_fingerprints:
+            return dataset  # weighted already (e.g. `trainer.eval_dataset` passed back in)
+        return self._prepare_weights(dataset, self.args, name)
+
+    # ----- evaluation ----------------------------------------------------------------------------------------------
+    def evaluate(
+        self,
+        eval_dataset: Dataset | IterableDataset | dict[str, Dataset | IterableDataset] | str | None = None,
+        ignore_keys: list[str] | None = None,
+        metric_key_prefix: str = "eval",
+    ) -> dict[str, float]:
+        """Evaluates like [`~trl.SFTTrainer.evaluate`], weighting a dataset passed here as at construction.
+
+        Args:
+            eval_dataset: A dataset (or a dict of them) to evaluate instead of `self.eval_dataset`; it is filtered
+                and weighted like the datasets given at construction. A `str` selects one of those.
+            ignore_keys: Keys of the model outputs to ignore.
+            metric_key_prefix: Prefix of the metric names (`"eval"`; `"eval_<key>"` for each key of a dict).
+
+        Returns:
+            The metrics.
+        """
+        if isinstance(eval_dataset, dict):
+            metrics: dict[str, float] = {}
+            for key, dataset in eval_dataset.items():
+                metrics.update(
+                    super().evaluate(
+                        eval_dataset=self._prepare_eval_weights(dataset, f"eval/{key}"),
+                        ignore_keys=ignore_keys,
+                        metric_key_prefix=f"{metric_key_prefix}_{key}",
+                    )
+                )
+            return metrics
+        if eval_dataset is not None and not isinstance(eval_dataset, str):
+            eval_dataset = self._prepare_eval_weights(eval_dataset, "eval")
+        return super().evaluate(
+            eval_dataset=eval_dataset, ignore_keys=ignore_keys, metric_key_prefix=metric_key_prefix
+        )
 
     def _set_signature_columns_if_needed(self) -> None:
         super()._set_signature_columns_if_needed()
@@ -139,7 +209,13 @@ class StylingSFTTrainer(SFTTrainer):
         inputs["use_cache"] = False
         if self.aux_loss_enabled:
             inputs["output_router_logits"] = True
-        outputs = model(**inputs, fused_lm_head=True)
+        if self.args.fused_lm_head:
+            outputs = model(**inputs, fused_lm_head=True)
+        else:  # the same per-token terms from the full logits (faster for small vocabularies)
+            labels = inputs.pop("labels")
+            forward = model(**inputs)
+            outputs = replace(token_terms(forward.logits, labels), aux_loss=getattr(forward, "aux_loss", None))
+            inputs["labels"] = labels
         per_token_nll = -outputs.log_probs  # zero on ignored positions
         token_mask = outputs.label_mask
         numerator, local_denominator = weighted_nll_terms(
@@ -187,3 +263,9 @@ class StylingSFTTrainer(SFTTrainer):
         if mode == "train":
             self._total_train_tokens += gather(inputs["attention_mask"].sum()).sum().item() // self._tp_size
             metrics["num_tokens"] = [self._total_train_tokens]
+
+
+def _splits(dataset: Any) -> list[Any]:
+    if dataset is None or isinstance(dataset, str):
+        return []
+    return list(dataset.values()) if isinstance(dataset, dict) else [dataset]

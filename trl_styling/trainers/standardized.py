@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 import torch
@@ -78,3 +79,31 @@ class StandardizedRewardWeightedTrainer(StylingSFTTrainer):
                 )
             groups = list(dataset[args.group_column])
         return standardized_weights(rewards, groups, eps=args.std_eps) + args.sft_anchor
+
+    def explain_zero_weights(
+        self, dataset: Dataset, args: StandardizedRewardWeightedConfig, weights: torch.Tensor
+    ) -> str:
+        zero = (weights == 0).tolist()
+        total = len(zero)
+
+        def share(count: int) -> str:
+            return f"{count} of {total} rows ({100 * count / total:.0f}%)"
+
+        if args.sft_anchor > 0:  # weights are sft_anchor + z: zero only where z == -sft_anchor
+            return f"{share(sum(zero))} have a z-score of exactly -sft_anchor = {-args.sft_anchor}."
+        if args.standardize_by == "global":
+            return (
+                f"{share(sum(zero))} have a z-score of 0 because the rewards have no spread (std <= "
+                f"std_eps={args.std_eps}). SW needs rewards that differ; use other data, or `sft_anchor > 0` to add "
+                "the plain SFT loss."
+            )
+        groups = list(dataset[args.group_column])
+        sizes = Counter(groups)
+        singleton = sum(1 for g, z in zip(groups, zero, strict=True) if z and sizes[g] == 1)
+        tied = sum(zero) - singleton
+        return (
+            f"{share(singleton)} are alone in their {args.group_column!r} group and {share(tied)} are in groups whose "
+            f"rewards are tied (std <= std_eps={args.std_eps}); SW weights are z-scores within a group, so such "
+            f"groups carry no signal. Check that {args.group_column!r} gives the rollouts of one input the same id, "
+            "or set `standardize_by='global'` (or `sft_anchor > 0`)."
+        )

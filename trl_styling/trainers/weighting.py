@@ -19,6 +19,11 @@ from ..losses import check_finite
 
 logger = logging.getLogger(__name__)
 
+#: A dataset in which more than this share of rows has weight 0 is logged with a warning (all 0 is an error).
+ZERO_WEIGHT_WARNING_FRACTION = 0.5
+
+ZeroWeightExplainer = Callable[[Dataset, Any, torch.Tensor], str]
+
 
 @dataclass(frozen=True)
 class WeightStatistics:
@@ -45,8 +50,27 @@ def prepare_weighted_dataset(
     name: str,
     compute_weights: Callable[[Dataset, Any], torch.Tensor],
     weight_kind: str,
+    explain_zero_weights: ZeroWeightExplainer | None = None,
 ) -> tuple[Dataset | IterableDataset, WeightStatistics | None]:
-    """Filters a dataset and adds ``args.weight_column``; returns it with statistics (None for precomputed)."""
+    """Filters a dataset and adds ``args.weight_column``; returns it with statistics (None for precomputed).
+
+    Args:
+        dataset: The raw dataset (rewards in ``args.reward_column``) or, with ``args.precomputed_weights``, one
+            that already carries ``args.weight_column``.
+        args: The trainer's config (a ``StylingSFTConfig`` or subclass).
+        name: The dataset's name in messages and statistics (``"train"``, ``"eval"``, ``"eval/<key>"``).
+        compute_weights: Computes the weights of the filtered dataset.
+        weight_kind: ``"reward_weighted"`` or ``"standardized"`` (see ``trl_styling.losses``).
+        explain_zero_weights: Returns the cause of the zero weights and the fix, for the error raised when every
+            weight is 0 and the warning logged when more than ``ZERO_WEIGHT_WARNING_FRACTION`` of them are.
+
+    Returns:
+        The filtered dataset with its weight column, and its statistics (``None`` for precomputed weights).
+
+    Raises:
+        ValueError: On a missing column, a non-finite reward or weight, an empty filtered dataset, or weights that
+            are all 0 (the trainer would not move the model).
+    """
     weight_column, reward_column = args.weight_column, args.reward_column
     if isinstance(dataset, IterableDataset):
         if not args.precomputed_weights:
@@ -65,6 +89,12 @@ def prepare_weighted_dataset(
             )
         weights = torch.tensor(list(dataset[weight_column]), dtype=torch.float64)
         check_finite(weights, f"Column {weight_column!r} of the {name} dataset")
+        check_zero_weights(
+            weights,
+            name,
+            f"the precomputed {weight_column!r} column is 0 there. Fix the column, or set "
+            "`precomputed_weights=False` to compute the weights from the rewards.",
+        )
         return dataset, None
     if reward_column not in columns:
         raise ValueError(
@@ -102,13 +132,45 @@ def prepare_weighted_dataset(
         )
 
     weights = compute_weights(dataset, args)
-    if weight_kind == "reward_weighted" and not bool((weights > 0).any()):
-        raise ValueError(
-            f"Every weight of the {name} dataset is 0 (max reward {float(rewards.max()):.3f}), so training would not "
-            "move the model. Lower `reward_baseline` or use other data."
-        )
+    zero = weights == 0
+    if zero.any() and (zero.all() or zero.double().mean() > ZERO_WEIGHT_WARNING_FRACTION):
+        cause = explain_zero_weights(dataset, args, weights) if explain_zero_weights is not None else ""
+        check_zero_weights(weights, name, cause or "check the rewards.")
     dataset = dataset.add_column(weight_column, weights.tolist())
     return dataset, _statistics(rows_in, dropped_failed, dropped_low, weights)
+
+
+def check_zero_weights(weights: torch.Tensor, name: str, cause: str, unit: str = "rows") -> None:
+    """Refuses weights that are all 0 and warns when more than ``ZERO_WEIGHT_WARNING_FRACTION`` of them are.
+
+    Args:
+        weights: One weight per row (or pair).
+        name: The dataset's name in the messages (``"train"``, ``"eval"``, ...).
+        cause: Why the weights are 0 and how to fix it; ends the messages.
+        unit: What one weight belongs to, in the messages (``"rows"`` or ``"pairs"``).
+
+    Raises:
+        ValueError: When every weight is 0, so training would not move the model.
+    """
+    if len(weights) == 0:
+        return
+    num_zero = int((weights == 0).sum())
+    share = num_zero / len(weights)
+    if num_zero == len(weights):
+        raise ValueError(
+            f"Every weight of the {name} dataset is 0 ({num_zero} of {len(weights)} {unit}), so training would not "
+            f"move the model (the loss would be 0): {cause}"
+        )
+    if share > ZERO_WEIGHT_WARNING_FRACTION:
+        logger.warning(
+            "%d of %d %s (%.0f%%) of the %s dataset have weight 0 and do not move the model: %s",
+            num_zero,
+            len(weights),
+            unit,
+            100 * share,
+            name,
+            cause,
+        )
 
 
 def sum_over_processes(total: torch.Tensor | float, accelerator: Any, device: torch.device) -> torch.Tensor:
