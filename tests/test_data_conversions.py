@@ -201,3 +201,25 @@ def test_names_only_tool_specs():
     assert [t["function"] for t in json.loads(tools_json(library, "names"))] == [{"name": n} for n in library.names]
     with pytest.raises(ValueError, match="tool spec detail must be one of"):
         library.describe(detail="tiny")
+
+
+def test_no_tool_specs_give_a_one_line_system_message_in_training_and_at_inference():
+    from transformers import AutoTokenizer
+
+    from trl_styling.agent import HFPlanner
+    from trl_styling.data import build_planner_prompt, tools_json
+    from trl_styling.data.conversions import COMPACT_ROLE
+
+    library = get_tool_library("regular")
+    text = build_planner_prompt(CONTEXT, GOAL, library, plan_format="text", tool_specs="none")
+    assert text[0] == {"role": "system", "content": COMPACT_ROLE["text"]}
+    assert text[1] == build_planner_prompt(CONTEXT, GOAL, library, plan_format="text")[1]  # the user turn is kept
+    chat = build_planner_prompt(CONTEXT, GOAL, library, plan_format="chat", tool_specs="none")
+    assert chat[0]["content"] == COMPACT_ROLE["chat"] and tools_json(library, "none") == "[]"
+    assert library.describe(detail="none") == "" and library.to_openai_tools(detail="none") == []
+    example = trajectory_to_prompt_completion(rows()[0], LIB, plan_format="text", tool_specs="none")
+    assert example["prompt"] == build_planner_prompt(CONTEXT, GOAL, LIB, plan_format="text", tool_specs="none")
+    planner = HFPlanner(None, AutoTokenizer, library, plan_format="text", tool_specs="none")
+    assert planner.messages(CONTEXT, GOAL) == text  # inference prompts exactly as training did
+    with pytest.raises(ValueError, match=r"tool_specs one of \('full', 'brief', 'names', 'none'\)"):
+        HFPlanner(None, AutoTokenizer, library, tool_specs="tiny")

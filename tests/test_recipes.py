@@ -178,9 +178,16 @@ def test_compare_run_one_trains_every_row_from_b_and_evaluates_on_the_same_goals
     compare = _compare_module()
     cfg = compare.BenchmarkConfig(variants=["simple"], seeds=[0], methods=["B", "S", "SW+anchor"], num_groups=8,
                                   warmup_groups=4, image_size=32, hidden_size=32, num_layers=1, vocab_size=512,
-                                  warmup_steps=1, steps=1, batch_size=2, eval_goals=2, eval_retries=0,
-                                  out=str(tmp_path))  # fmt: skip
+                                  warmup_steps=1, warmup_batch_size=2, steps=1, batch_size=2, eval_goals=2,
+                                  eval_retries=0, out=str(tmp_path),
+                                  base_dir=str(tmp_path / "checkpoints"))  # fmt: skip
     record = compare.run_one(cfg, "simple", 0)
+    assert record["base_planner"]["spec"] == cfg.base_spec("simple").to_dict()
+    # a second seed reuses B (same provenance, same weights), never rebuilds it
+    b_dir = tmp_path / "checkpoints" / "base-planner-simple"
+    mtime = (b_dir / "provenance.json").stat().st_mtime_ns
+    assert compare.run_one(cfg, "simple", 1)["base_planner"] == record["base_planner"]
+    assert (b_dir / "provenance.json").stat().st_mtime_ns == mtime
     assert set(record["evaluations"]) == {"B", "S", "SW+anchor", "teacher", "oracle"}
     goals = {name: [g["group_id"] for g in e["results"]] for name, e in record["evaluations"].items()}
     assert len(set(map(tuple, goals.values()))) == 1 and len(goals["B"]) >= 1

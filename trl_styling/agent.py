@@ -9,8 +9,10 @@
 **Planners.** :class:`HFPlanner` runs a trained transformers model (LM or VLM), prompted with
 :func:`~trl_styling.data.build_planner_prompt` exactly as the training conversions did (same
 ``plan_format``, ``tool_specs``, ``include_context``, ``include_image``), and reads its output with the
-tolerant :func:`~trl_styling.tools.parse_plan`. :class:`TeacherPlanner` is the world's rule teacher. Any
-object with the pipeline's ``propose(context, goal, n, *, image, seed) -> list[PlanProposal]`` works.
+tolerant :func:`~trl_styling.tools.parse_plan`; with ``constrained=True`` it decodes with the tool library's
+plan grammar, so its plans parse as generated (:mod:`trl_styling.tools.grammar`). :class:`TeacherPlanner` is the
+world's rule teacher. Any object with the pipeline's ``propose(context, goal, n, *, image, seed) ->
+list[PlanProposal]`` works.
 
 **Goals.** A :class:`~trl_styling.world.goals.StylingGoal` or plain text. A model planner reads the text
 either way; the world's teacher and judge need the structure (``needs_structured_goal``). With a plain-text
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from PIL import Image
 
 from trl_styling.context import StyleContext
+from trl_styling.data.conversions import PLAN_FORMATS, ToolSpecDetail
 from trl_styling.pipeline.backends.world import (
     TeacherPlanner,
     WorldContextExtractor,
@@ -45,7 +48,9 @@ from trl_styling.pipeline.backends.world import (
 from trl_styling.pipeline.instructions import TemplateInstructionSynthesizer
 from trl_styling.pipeline.stages import JudgeRequest, PlanProposal, goal_text
 from trl_styling.tools import Plan, PlanParseError, ToolLibrary, parse_plan, resolve_library
+from trl_styling.tools.grammar import GrammarSettings
 from trl_styling.tools.repair import parse_plan_with_repair
+from trl_styling.tools.specs import TOOL_SPEC_DETAILS
 
 if TYPE_CHECKING:
     from trl_styling.pipeline.stages import Goal
@@ -91,6 +96,30 @@ class HFPlanner:
     With ``repair=True`` a plan that fails only on near-miss tool names or enumerated values is snapped onto the
     library's vocabulary (:func:`~trl_styling.tools.repair.parse_plan_with_repair`) and the proposal lists
     the ``repairs``; off by default, so a plan is accepted only as generated.
+
+    With ``constrained=True`` decoding is constrained to the tool library's plan grammar
+    (:mod:`trl_styling.tools.grammar`, applied by :mod:`trl_styling.constrained` with xgrammar): at every step
+    only tokens that continue a valid plan of ``plan_format`` are allowed (tool and parameter names, enumerated
+    values, typed numbers and booleans, required parameters, 1 to 5 steps), and the end-of-sequence token only
+    after a complete plan, so every plan that is not cut off parses as generated. Reasoning is bounded to 400
+    characters and free-text values to 160 (pass a :class:`~trl_styling.tools.grammar.GrammarSettings` instead of
+    ``True`` to change the bounds). A constrained generation that reaches ``max_new_tokens`` is still reported
+    as cut off (``last_truncated``). Needs ``pip install 'trl-styling[constrained]'``.
+
+    Args:
+        model: A transformers causal LM or VLM with ``generate``.
+        processor: Its tokenizer (LM) or processor (VLM), with the chat template used in training.
+        library: The tool library (or its name) the planner was trained on.
+        plan_format: ``"text"`` (``[REASONING] ... [ACTION] tool(...)``) or ``"chat"`` (tool calls).
+        tool_specs: How the prompt lists the tools, as in training (:func:`~trl_styling.data.build_planner_prompt`).
+        include_context: Whether the prompt states the image's context, as in training.
+        include_image: Whether the prompt holds the image (a VLM planner).
+        max_new_tokens: Generation limit; a plan that reaches it is reported as cut off.
+        temperature: Sampling temperature of proposals after the first and of retries (``<= 0``: all greedy).
+        top_p: Nucleus sampling threshold.
+        max_retries: Extra attempts after a cut-off or invalid plan (sampling only).
+        repair: Snap near-miss names and values onto the library after a failed parse.
+        constrained: Grammar-constrained decoding (``True`` or a ``GrammarSettings``); off by default.
     """
 
     needs_structured_goal = False
@@ -102,7 +131,7 @@ class HFPlanner:
         library: ToolLibrary | str,
         *,
         plan_format: Literal["text", "chat"] = "text",
-        tool_specs: Literal["brief", "full", "names"] = "brief",
+        tool_specs: ToolSpecDetail = "brief",
         include_context: bool = True,
         include_image: bool = False,
         max_new_tokens: int = 256,
@@ -110,10 +139,11 @@ class HFPlanner:
         top_p: float = 1.0,
         max_retries: int = 2,
         repair: bool = False,
+        constrained: bool | GrammarSettings = False,
     ) -> None:
-        if plan_format not in ("text", "chat") or tool_specs not in ("brief", "full", "names"):
-            raise ValueError(f"plan_format must be 'text'/'chat' and tool_specs 'brief'/'full'/'names', got "
-                             f"{plan_format!r}, {tool_specs!r}.")  # fmt: skip
+        if plan_format not in PLAN_FORMATS or tool_specs not in TOOL_SPEC_DETAILS:
+            raise ValueError(f"plan_format must be one of {PLAN_FORMATS} and tool_specs one of {TOOL_SPEC_DETAILS}, "
+                             f"got {plan_format!r}, {tool_specs!r}.")
         if max_retries < 0 or max_new_tokens < 1:
             raise ValueError("max_retries must be >= 0 and max_new_tokens >= 1.")
         self.model, self.processor = model, processor
@@ -125,6 +155,13 @@ class HFPlanner:
         self.max_retries = max_retries if self.temperature > 0 else 0
         self.repair = repair
         self.last_truncated = False
+        self.constrained = bool(constrained)
+        self.grammar_settings = constrained if isinstance(constrained, GrammarSettings) else GrammarSettings()
+        self._compiled_grammar: Any = None  # compiled on the first constrained generation, then reused
+        if self.constrained:
+            from trl_styling.constrained import require_xgrammar
+
+            require_xgrammar()  # a missing extra fails here, not at the first plan
 
     def messages(self, context: StyleContext | None, goal: Goal, image: Image.Image | None = None) -> list[dict]:
         """The prompt messages, exactly as :func:`~trl_styling.data.build_planner_prompt` builds them for training."""
@@ -154,6 +191,10 @@ class HFPlanner:
             options.update(temperature=self.temperature, top_p=self.top_p)
         if self.tokenizer.pad_token_id is not None:
             options["pad_token_id"] = self.tokenizer.pad_token_id
+        eos = self.model.generation_config.eos_token_id
+        eos_ids = set(eos if isinstance(eos, list) else [eos]) | {self.tokenizer.eos_token_id}
+        if self.constrained:
+            options["logits_processor"] = self._grammar_processors(eos_ids)
         devices = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):  # the caller's RNG state is not consumed
             torch.manual_seed(seed)
@@ -162,10 +203,23 @@ class HFPlanner:
         new_tokens = output[0, prompt_length:]
         # A generation that used every allowed token without an end-of-sequence was cut off: its last step may
         # be half-written, and parse_plan (tolerant) would silently drop it.
-        eos = self.model.generation_config.eos_token_id
-        eos_ids = set(eos if isinstance(eos, list) else [eos]) | {self.tokenizer.eos_token_id}
         self.last_truncated = len(new_tokens) >= self.max_new_tokens and not eos_ids & set(new_tokens.tolist())
         return self.tokenizer.decode(new_tokens, skip_special_tokens=True)
+
+    def _grammar_processors(self, eos_ids: set[int | None]) -> list[Any]:
+        """A fresh grammar logits processor (it keeps per-generation state) over the once-compiled grammar."""
+        from trl_styling.constrained import GrammarLogitsProcessor, compile_plan_grammar, model_vocab_size
+        from trl_styling.tools.grammar import build_plan_grammar
+
+        if self._compiled_grammar is None:
+            grammar = build_plan_grammar(self.library, self.plan_format, self.grammar_settings)
+            self._compiled_grammar = compile_plan_grammar(
+                grammar,
+                self.tokenizer,
+                vocab_size=model_vocab_size(self.model, self.tokenizer),
+                stop_token_ids=[i for i in eos_ids if i is not None],
+            )
+        return [GrammarLogitsProcessor(self._compiled_grammar)]
 
     def propose(
         self, context: StyleContext, goal: Goal, n: int, *, image: Image.Image | None = None, seed: int = 0

@@ -34,7 +34,7 @@ class RecipeSettings:
     seed: int = 0
     plan_format: str = "text"
     tool_specs: str = "names"
-    loss_normalization: str = "token"
+    loss_normalization: str = "sequence"  # the paper's (App. E.2); "token" is SFTTrainer's
     s_min_reward: float = 1.0
     r_min_reward: float = 3.5
     rw_baseline: float = 3.0
@@ -43,10 +43,23 @@ class RecipeSettings:
     dpo_chosen_min: float = 4.0
     dpo_rejected_max: float = 3.5
     dpo_min_gap: float = 0.5
+    # TRL's fused LM head saves memory at a 150k vocabulary; at the tiny planners' 2k it costs 1.4x a CPU step.
+    fused_lm_head: bool = False
     # DPO moves the policy through log-ratios, not likelihoods; it is usually run at a lower rate than SFT.
     dpo_learning_rate: float | None = None
     logging_steps: int | None = None
     progress: bool = True
+    # LoRA adapters instead of full fine-tuning (the paper's r, alpha and dropout on the attention projections);
+    # with it DPO's reference is the adapter-disabled base and train_method saves the adapter only.
+    lora: bool = False
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lora_target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
+    # Where load_planner puts the planner: "cpu", "cuda", ... or "auto" (CUDA when available).
+    planner_device: str = "cpu"
+    # bf16 mixed precision (a GPU's; fp32 master weights): half the activation memory, faster matrix products.
+    bf16: bool = False
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1:
@@ -66,9 +79,26 @@ def _common_arguments(out_dir: Path, settings: RecipeSettings, learning_rate: fl
     )  # fmt: skip
 
 
+def lora_config(settings: RecipeSettings) -> Any:
+    """The ``peft.LoraConfig`` of ``settings`` (causal LM, no bias, the settings' target modules)."""
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=settings.lora_r,
+        lora_alpha=settings.lora_alpha,
+        lora_dropout=settings.lora_dropout,
+        target_modules=list(settings.lora_target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
 def build_trainer(method: str, model: Any, tokenizer: Any, trajectories: Any, library: Any, out_dir: Path,
                   settings: RecipeSettings, ref_model: Any = None) -> Any:  # fmt: skip
-    """The trainer of ``method`` on a trajectory split (rows of :data:`~trl_styling.data.TRAJECTORY_FEATURES`)."""
+    """The trainer of ``method`` on a trajectory split (rows of :data:`~trl_styling.data.TRAJECTORY_FEATURES`).
+
+    With ``settings.lora`` every trainer gets ``peft_config=``:func:`lora_config` and trains LoRA adapters on the
+    frozen ``model``; DPO then needs no ``ref_model`` (its reference is the model with the adapter disabled)."""
     from trl_styling import (
         RewardWeightedConfig,
         RewardWeightedTrainer,
@@ -83,6 +113,12 @@ def build_trainer(method: str, model: Any, tokenizer: Any, trajectories: Any, li
 
     if method not in METHODS:
         raise ValueError(f"Unknown method {method!r}; methods: {', '.join(METHODS)}.")
+    peft: dict[str, Any] = {}
+    precision = {"bf16": True} if settings.bf16 else {}
+    if settings.lora:
+        if ref_model is not None:
+            raise ValueError("With lora=True DPO's reference is the adapter-disabled base model; pass ref_model=None.")
+        peft["peft_config"] = lora_config(settings)
     if method == "DPO":
         pairs = build_preference_pairs(trajectories, settings.dpo_chosen_min, settings.dpo_rejected_max,
                                        settings.dpo_min_gap, library=library, plan_format=settings.plan_format,
@@ -90,14 +126,14 @@ def build_trainer(method: str, model: Any, tokenizer: Any, trajectories: Any, li
         if len(pairs) == 0:
             raise ValueError("DPO: the training split has no preference pairs; see build_preference_pairs' warning.")
         learning_rate = settings.dpo_learning_rate or settings.learning_rate
-        args = StylingDPOConfig(**_common_arguments(out_dir, settings, learning_rate), beta=settings.dpo_beta,
-                                max_length=None)  # fmt: skip
+        args = StylingDPOConfig(**{**_common_arguments(out_dir, settings, learning_rate), **precision},
+                                beta=settings.dpo_beta, max_length=None)  # fmt: skip
         return StylingDPOTrainer(model, ref_model=ref_model, args=args, train_dataset=pairs,
-                                 processing_class=tokenizer)  # fmt: skip
+                                 processing_class=tokenizer, **peft)  # fmt: skip
     train = to_prompt_completion_dataset(trajectories, library, plan_format=settings.plan_format,
                                          tool_specs=settings.tool_specs)  # fmt: skip
-    common = dict(**_common_arguments(out_dir, settings, settings.learning_rate), max_length=None,
-                  loss_normalization=settings.loss_normalization)  # fmt: skip
+    common = dict(**{**_common_arguments(out_dir, settings, settings.learning_rate), **precision}, max_length=None,
+                  loss_normalization=settings.loss_normalization, fused_lm_head=settings.fused_lm_head)  # fmt: skip
     if method == "RW":
         trainer_cls, args = RewardWeightedTrainer, RewardWeightedConfig(**common, reward_baseline=settings.rw_baseline)
     elif method == "SW":
@@ -106,7 +142,7 @@ def build_trainer(method: str, model: Any, tokenizer: Any, trajectories: Any, li
     else:
         min_reward = settings.s_min_reward if method == "S" else settings.r_min_reward
         trainer_cls, args = StylingSFTTrainer, StylingSFTConfig(**common, min_reward=min_reward)
-    return trainer_cls(model, args=args, train_dataset=train, processing_class=tokenizer)
+    return trainer_cls(model, args=args, train_dataset=train, processing_class=tokenizer, **peft)
 
 
 def build_initial_planner(out_dir: str | Path, trajectories: Any, library: Any, settings: RecipeSettings, *,
@@ -158,13 +194,18 @@ def generate_warmup_corpus(out_dir: str | Path, variant: str, *, num_groups: int
 
 def train_method(method: str, base_dir: str | Path, trajectories: Any, library: Any, out_dir: str | Path,
                  settings: RecipeSettings) -> Path:  # fmt: skip
-    """Trains ``method`` from the checkpoint in ``base_dir``; saves model and tokenizer to ``out_dir``."""
+    """Trains ``method`` from the checkpoint in ``base_dir``; saves model and tokenizer to ``out_dir``.
+
+    With ``settings.lora`` only the LoRA adapter is saved (``adapter_config.json`` names ``base_dir`` as an absolute
+    path); :func:`load_planner` loads either kind of directory."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     out_dir = Path(out_dir)
+    if settings.lora:  # the adapter records where its base is: make that independent of the working directory
+        base_dir = str(Path(base_dir).resolve())
     model = AutoModelForCausalLM.from_pretrained(base_dir)
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
-    ref_model = AutoModelForCausalLM.from_pretrained(base_dir) if method == "DPO" else None
+    ref_model = AutoModelForCausalLM.from_pretrained(base_dir) if method == "DPO" and not settings.lora else None
     trainer = build_trainer(method, model, tokenizer, trajectories, library, out_dir, settings, ref_model)
     statistics = getattr(trainer, "weight_statistics", None)
     if statistics:
@@ -176,15 +217,32 @@ def train_method(method: str, base_dir: str | Path, trajectories: Any, library: 
 
 
 def load_planner(model_dir: str | Path, library: Any, settings: RecipeSettings, *, temperature: float = 0.0,
-                 max_new_tokens: int = 512, max_retries: int = 2, repair: bool = False) -> Any:  # fmt: skip
+                 max_new_tokens: int = 512, max_retries: int = 2, repair: bool = False,
+                 constrained: bool = False) -> Any:  # fmt: skip
     """An :class:`~trl_styling.agent.HFPlanner` prompted as in training (greedy by default, for evaluation;
-    ``repair`` snaps near-miss names and values onto the library, see :mod:`trl_styling.tools.repair`)."""
+    ``repair`` snaps near-miss names and values onto the library, see :mod:`trl_styling.tools.repair`;
+    ``constrained`` decodes with the library's plan grammar, see :mod:`trl_styling.tools.grammar`).
+    ``model_dir`` is a full checkpoint or a LoRA adapter directory (loaded over its base and merged)."""
+    import json
+
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from trl_styling.agent import HFPlanner
 
-    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    adapter = Path(model_dir) / "adapter_config.json"
+    if adapter.is_file():
+        from peft import PeftModel
+
+        base = AutoModelForCausalLM.from_pretrained(json.loads(adapter.read_text())["base_model_name_or_path"])
+        model = PeftModel.from_pretrained(base, str(model_dir)).merge_and_unload().eval()
+    else:
+        model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    if settings.planner_device != "cpu":
+        import torch
+
+        auto = "cuda" if torch.cuda.is_available() else "cpu"
+        model = model.to(auto if settings.planner_device == "auto" else settings.planner_device)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     return HFPlanner(model, tokenizer, library, plan_format=settings.plan_format, tool_specs=settings.tool_specs,
                      max_new_tokens=max_new_tokens, temperature=temperature, max_retries=max_retries,
-                     repair=repair)  # fmt: skip
+                     repair=repair, constrained=constrained)  # fmt: skip

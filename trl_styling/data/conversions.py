@@ -31,6 +31,7 @@ from datasets import Dataset, Features, Image, Json, List, Value
 
 from trl_styling.context import StyleContext
 from trl_styling.data.schema import is_usable
+from trl_styling.tools.specs import TOOL_SPEC_DETAILS
 
 if TYPE_CHECKING:
     from trl_styling.tools import Plan, PlanStep, ToolLibrary
@@ -39,8 +40,7 @@ if TYPE_CHECKING:
 
 PlanFormat = Literal["chat", "text"]
 PLAN_FORMATS: tuple[str, ...] = ("chat", "text")
-ToolSpecDetail = Literal["full", "brief", "names"]
-TOOL_SPEC_DETAILS: tuple[str, ...] = ("full", "brief", "names")
+ToolSpecDetail = Literal["full", "brief", "names", "none"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,12 @@ TEXT_FORMAT_RULES = (
     "[REASONING] <why this step> [ACTION] tool_name(parameter=value, ...)\n"
     "Use only these tools:"
 )
+# tool_specs="none": one line instead of the ~180-token role, rules and listing above. A planner trained from
+# scratch learns all of that from its data; for it the constant system message is only compute.
+COMPACT_ROLE = {
+    "text": "Plan 1 to 5 styling steps, one per line: [REASONING] <why> [ACTION] tool_name(parameter=value, ...)",
+    "chat": "Plan 1 to 5 styling steps: reason about each step, then call the tools in the same order.",
+}
 STEPS_TAKEN_NOTE = "Steps already taken:\n{steps}\nContinue the plan with the remaining steps only."
 
 
@@ -105,10 +111,14 @@ def build_planner_prompt(
     ``tool_specs="brief"`` lists each tool with its required parameters only (no value sets): the full
     specs are 1.1k-4k tokens with a Qwen tokenizer (Simple to Complex), more than the paper's 1024-token
     training length, while a brief listing is a few hundred; ``"names"`` lists the tool names only (for
-    planners trained from scratch, which learn the parameters from their data).
+    planners trained from scratch, which learn the parameters from their data); ``"none"`` replaces the role,
+    the format rules and the listing by one line (:data:`COMPACT_ROLE`): a from-scratch planner learns them
+    all from its data, and the shorter prompt trains about 1.5x faster (``docs/benchmarks.md``).
     """
     _check_format(plan_format, tool_specs)
-    if plan_format == "chat":
+    if tool_specs == "none":
+        system = COMPACT_ROLE[plan_format]
+    elif plan_format == "chat":
         system = f"{PLANNER_ROLE}\n{CHAT_FORMAT_RULES}"
     else:
         listing = library_for(library).describe(detail=tool_specs)

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from datasets import Dataset, Value
 
 from trl_styling.data.conversions import (
+    ToolSpecDetail,
     build_planner_prompt,
     conversational_features,
     library_for,
@@ -144,7 +145,7 @@ def build_preference_pairs(
     weight_fn: str | Callable[[float, float], float] = "gap",
     plan_format: Literal["chat", "text"] = "chat",
     include_context: bool = True,
-    tool_specs: Literal["full", "brief", "names"] = "full",
+    tool_specs: ToolSpecDetail = "full",
 ) -> Dataset:
     """DPO pairs within groups, in TRL's conversational explicit-prompt preference format.
 

@@ -1,5 +1,6 @@
 """Planner evaluation in the hermetic world: executed reward, plan validity, tool P/R/F1, comparisons."""
 
+from trl_styling.evaluation.diagnosis import ERROR_KINDS, diagnose_plan
 from trl_styling.evaluation.evaluate import (
     GoalResult,
     OraclePlanner,
@@ -18,6 +19,7 @@ from trl_styling.evaluation.metrics import (
 from trl_styling.evaluation.report import comparison_json, comparison_table, plot_comparison, write_comparison
 
 __all__ = [
+    "ERROR_KINDS",
     "Estimate",
     "GoalResult",
     "OraclePlanner",
@@ -25,6 +27,7 @@ __all__ = [
     "bootstrap_ci",
     "comparison_json",
     "comparison_table",
+    "diagnose_plan",
     "estimate",
     "evaluate_planner",
     "plot_comparison",

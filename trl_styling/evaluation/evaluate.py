@@ -23,6 +23,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from trl_styling.context import StyleContext
+from trl_styling.evaluation.diagnosis import ERROR_KINDS, diagnose_plan
 from trl_styling.evaluation.metrics import Estimate, estimate, preservation_violations, tool_scores
 from trl_styling.tools import Plan, ToolLibrary, resolve_library
 from trl_styling.world.executor import oracle_plan
@@ -54,6 +55,7 @@ class GoalResult:
     attempts: int = 1
     repairs: tuple[str, ...] = ()
     cme_reward: float | None = None  # None when the judge reports no execution/consistency
+    mistakes: dict[str, int] = field(default_factory=dict)  # valid plans: diagnose_plan's counts by kind
 
     @property
     def first_attempt_valid(self) -> bool:
@@ -82,6 +84,8 @@ class PlannerEvaluation:
                 "preservation_violations": [float(r.preservation_violations) for r in self.results],
                 "num_steps": [float(r.num_steps) for r in self.results if r.valid],
             }
+            for kind in ERROR_KINDS:
+                columns[f"mistakes/{kind}"] = [float(r.mistakes[kind]) for r in self.results if r.mistakes]
             self.summary = {name: estimate(values) for name, values in columns.items()}
         if not self.criteria and self.results:
             names = self.results[0].criteria
@@ -186,7 +190,7 @@ def _score(
         row["group_id"], goal.text, True, score.reward, dict(score.criteria), scores.precision, scores.recall,
         scores.f1, violations, len(plan), plan_text=plan.to_text(), errors=tuple(proposal.errors),
         attempts=getattr(proposal, "attempts", 1), repairs=tuple(getattr(proposal, "repairs", ())),
-        cme_reward=_cme(score, cme_weights),
+        cme_reward=_cme(score, cme_weights), mistakes=diagnose_plan(plan, context, goal, trace, library),
     )  # fmt: skip
 
 

@@ -15,11 +15,10 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from trl_styling.data.conversions import PLAN_FORMATS
 from trl_styling.pipeline.config import GenerationConfig
+from trl_styling.tools.specs import TOOL_SPEC_DETAILS
 from trl_styling.trainers import StylingSFTConfig
-
-PLAN_FORMATS = ("text", "chat")
-TOOL_SPEC_DETAILS = ("full", "brief", "names")
 
 
 @dataclass

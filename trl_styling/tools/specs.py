@@ -127,8 +127,11 @@ class ToolLibrary:
     def to_openai_tools(self, detail: str = "full") -> list[dict[str, Any]]:
         """OpenAI function-tool specs. ``detail="brief"`` keeps only names and required parameters with their
         JSON types (no descriptions, no value sets); ``"names"`` only the names: for training sequences that
-        must stay short (the planner then learns the parameters from its data)."""
+        must stay short (the planner then learns the parameters from its data); ``"none"`` no tools at all (a
+        planner trained from scratch on the library's plans learns the tools themselves from its data)."""
         _check_detail(detail)
+        if detail == "none":
+            return []
         if detail == "full":
             return [spec.to_openai() for spec in self.tools]
         if detail == "names":
@@ -215,9 +218,11 @@ class ToolLibrary:
         listing stays short enough for training sequences. ``verbose=True`` adds one line per parameter
         with its description. ``detail="brief"`` gives one short line per tool (name and required parameters,
         no value sets, no descriptions), ``"names"`` one line with the tool names: a planner then learns the
-        parameters and values from its training data.
+        parameters and values from its training data; ``"none"`` the empty string.
         """
         _check_detail(detail)
+        if detail == "none":
+            return ""
         if detail == "names":
             return f'Tool library "{self.name}". Tools: {", ".join(self.names)}.'
         if detail == "brief":
@@ -246,7 +251,8 @@ class ToolLibrary:
         return "\n".join(line.rstrip() for line in lines)
 
 
-TOOL_SPEC_DETAILS: tuple[str, ...] = ("full", "brief", "names")
+# How much of the library a planner prompt spells out, from all of it to none (see ``describe``).
+TOOL_SPEC_DETAILS: tuple[str, ...] = ("full", "brief", "names", "none")
 
 
 def _check_detail(detail: str) -> None:
