@@ -34,7 +34,14 @@ def _batches(model_dir: Path, data: Any, library: Any, tool_specs: str, fused: b
     from trl_styling.recipes import RecipeSettings, build_trainer
 
     model = AutoModelForCausalLM.from_pretrained(model_dir)
-    settings = RecipeSettings(steps=100, batch_size=batch, tool_specs=tool_specs, fused_lm_head=fused, progress=False)
+    settings = RecipeSettings(
+        steps=100,
+        batch_size=batch,
+        tool_specs=tool_specs,
+        fused_lm_head=fused,
+        loss_normalization="token",
+        progress=False,
+    )  # token: the plain loss
     trainer = build_trainer(
         "S", model, AutoTokenizer.from_pretrained(model_dir), data, library, Path(tempfile.mkdtemp()), settings
     )

@@ -144,13 +144,16 @@ def token_terms(logits: torch.Tensor, labels: torch.Tensor) -> TokenTerms:
     backward pass, which saves memory at a 150k vocabulary but costs 40% of a CPU step at a 2k one
     (``docs/benchmarks.md``); with full logits the same terms cost one log-softmax.
     """
-    logits, labels = logits[:, :-1].float(), labels[:, 1:]
+    logits, labels = logits[:, :-1], labels[:, 1:]
     mask = labels != -100
-    log_probs = -F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100, reduction="none")
+    # one log-softmax serves the loss and the metrics (a second one for the entropy cost 10% of a CPU step)
+    log_softmax = logits.float().log_softmax(dim=-1)
+    picked = log_softmax.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    log_probs = torch.where(mask, picked, torch.zeros_like(picked))
     with torch.no_grad():
-        log_softmax = logits.log_softmax(dim=-1)
-        entropy = -(log_softmax.exp() * log_softmax).sum(dim=-1) * mask
-        is_top1 = (logits.argmax(dim=-1) == labels) & mask
+        detached = log_softmax.detach()
+        entropy = -(detached.exp() * detached).sum(dim=-1) * mask
+        is_top1 = (detached.argmax(dim=-1) == labels) & mask
     return TokenTerms(log_probs, mask, entropy, is_top1)
 
 

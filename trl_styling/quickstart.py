@@ -13,8 +13,9 @@
    reward), with paired differences against S and the mistakes of the plans by kind. Each planner decodes
    greedily and resamples (temperature 0.7, at most ``eval_retries`` times) when its plan does not parse or
    validate; the report gives the validity of the plans used and as first generated;
-5. run the StylingAgent with the best trained planner on one test image and write the before/after images, the
-   plan with its reasoning, the instruction sent to the editor and ``report.json``.
+5. run the StylingAgent with the best trained planner on one test image (best of ``agent_best_of_n`` plans by
+   the judge) and write the before/after images, the plan with its reasoning, the instruction sent to the
+   editor and ``report.json``.
 
     python -m trl_styling.quickstart --out quickstart_out
 """
@@ -70,6 +71,7 @@ class QuickstartConfig:
     eval_retries: int = 2  # greedy first; on an invalid plan up to this many samples at temperature 0.7
     eval_repair: bool = False  # snap near-miss tool names / enumerated values onto the library (reported)
     num_workers: int = 2
+    agent_best_of_n: int = 4  # the agent proposes this many plans (greedy first) and keeps the judge's best
 
     def base_spec(self) -> Any:
         """The :class:`~trl_styling.base_planner.BasePlannerSpec` of B under these settings."""
@@ -219,7 +221,7 @@ def _run_agent(model_dir: Path, test: Any, specs: Any, library: Any, out: Path, 
     spec = specs[row["group_id"]]
     planner = load_planner(model_dir, library, cfg.settings(), temperature=0.7)
     agent = StylingAgent.for_world(planner, library, seed=spec.get("render_seed", cfg.seed))
-    result = agent.run(row["image"], spec["goal"], seed=cfg.seed)
+    result = agent.run(row["image"], spec["goal"], best_of_n=cfg.agent_best_of_n, seed=cfg.seed)
     agent_dir = out / "agent"
     agent_dir.mkdir(parents=True, exist_ok=True)
     row["image"].save(agent_dir / "before.png")
@@ -235,6 +237,7 @@ def _run_agent(model_dir: Path, test: Any, specs: Any, library: Any, out: Path, 
         "reward": None if result.score is None else result.score.reward,
         "errors": list(result.errors),
         "fallback": result.fallback,
+        "candidate_rewards": [None if c.score is None else c.score.reward for c in result.candidates],
     }
     print(
         f"Agent on {row['group_id']}: goal {summary['goal']!r}\n  plan:\n{plan_text}\n"
