@@ -142,8 +142,10 @@ class HFPlanner:
         constrained: bool | GrammarSettings = False,
     ) -> None:
         if plan_format not in PLAN_FORMATS or tool_specs not in TOOL_SPEC_DETAILS:
-            raise ValueError(f"plan_format must be one of {PLAN_FORMATS} and tool_specs one of {TOOL_SPEC_DETAILS}, "
-                             f"got {plan_format!r}, {tool_specs!r}.")
+            raise ValueError(
+                f"plan_format must be one of {PLAN_FORMATS} and tool_specs one of {TOOL_SPEC_DETAILS}, "
+                f"got {plan_format!r}, {tool_specs!r}."
+            )
         if max_retries < 0 or max_new_tokens < 1:
             raise ValueError("max_retries must be >= 0 and max_new_tokens >= 1.")
         self.model, self.processor = model, processor
