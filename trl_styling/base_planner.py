@@ -273,7 +273,7 @@ def ensure_base_planner(
     overwritten: it may be someone's work.
     """
     model_dir = Path(model_dir)
-    if (model_dir / PROVENANCE_FILE).is_file() or (model_dir.exists() and any(model_dir.iterdir())):
+    if model_dir.exists() and any(model_dir.iterdir()):
         return load_base_planner(model_dir, spec)
     logger.warning("No base planner in %s: building it (spec %s).", model_dir, spec.key)
     return build_base_planner(spec, model_dir, num_workers=num_workers, progress=progress)

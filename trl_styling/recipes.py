@@ -71,7 +71,7 @@ class RecipeSettings:
 def _common_arguments(out_dir: Path, settings: RecipeSettings, learning_rate: float) -> dict[str, Any]:
     steps = settings.steps
     return dict(
-        output_dir=str(out_dir), report_to="none", bf16=False, save_strategy="no", seed=settings.seed,
+        output_dir=str(out_dir), report_to="none", bf16=settings.bf16, save_strategy="no", seed=settings.seed,
         max_steps=steps, per_device_train_batch_size=settings.batch_size, learning_rate=learning_rate,
         lr_scheduler_type="cosine", warmup_steps=max(1, steps // 10), weight_decay=0.01,
         logging_steps=settings.logging_steps or max(1, steps // 5), disable_tqdm=not settings.progress,
@@ -114,7 +114,6 @@ def build_trainer(method: str, model: Any, tokenizer: Any, trajectories: Any, li
     if method not in METHODS:
         raise ValueError(f"Unknown method {method!r}; methods: {', '.join(METHODS)}.")
     peft: dict[str, Any] = {}
-    precision = {"bf16": True} if settings.bf16 else {}
     if settings.lora:
         if ref_model is not None:
             raise ValueError("With lora=True DPO's reference is the adapter-disabled base model; pass ref_model=None.")
@@ -126,13 +125,13 @@ def build_trainer(method: str, model: Any, tokenizer: Any, trajectories: Any, li
         if len(pairs) == 0:
             raise ValueError("DPO: the training split has no preference pairs; see build_preference_pairs' warning.")
         learning_rate = settings.dpo_learning_rate or settings.learning_rate
-        args = StylingDPOConfig(**{**_common_arguments(out_dir, settings, learning_rate), **precision},
-                                beta=settings.dpo_beta, max_length=None)  # fmt: skip
+        args = StylingDPOConfig(**_common_arguments(out_dir, settings, learning_rate), beta=settings.dpo_beta,
+                                max_length=None)  # fmt: skip
         return StylingDPOTrainer(model, ref_model=ref_model, args=args, train_dataset=pairs,
                                  processing_class=tokenizer, **peft)  # fmt: skip
     train = to_prompt_completion_dataset(trajectories, library, plan_format=settings.plan_format,
                                          tool_specs=settings.tool_specs)  # fmt: skip
-    common = dict(**{**_common_arguments(out_dir, settings, settings.learning_rate), **precision}, max_length=None,
+    common = dict(**_common_arguments(out_dir, settings, settings.learning_rate), max_length=None,
                   loss_normalization=settings.loss_normalization, fused_lm_head=settings.fused_lm_head)  # fmt: skip
     if method == "RW":
         trainer_cls, args = RewardWeightedTrainer, RewardWeightedConfig(**common, reward_baseline=settings.rw_baseline)
