@@ -110,7 +110,7 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
     from datasets import load_from_disk
 
     from trl_styling.agent import TeacherPlanner
-    from trl_styling.base_planner import ensure_base_planner
+    from trl_styling.base_planner import ensure_base_planner, read_provenance
     from trl_styling.data import reward_statistics
     from trl_styling.evaluation import OraclePlanner, evaluate_planner, write_comparison
     from trl_styling.pipeline import GenerationConfig, generate_dataset, load_group_specs
@@ -185,7 +185,7 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
 
     report = {
         "config": vars(cfg),
-        "base_planner": json.loads((Path(base) / "provenance.json").read_text()),
+        "base_planner": read_provenance(base),
         "teacher_mean_reward": stats["mean"],
         "methods": {name: _method_report(e) for name, e in evaluations.items()},
         "agent": agent_report,
