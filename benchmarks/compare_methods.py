@@ -1,18 +1,20 @@
-"""Method comparison in the hermetic world: B, S, R, RW, SW, DPO on Simple, Regular and Complex, several seeds.
+"""Method comparison in the hermetic world: B, E, S, R, RW, SW, DPO on Simple, Regular and Complex, several seeds.
 
 Per variant: one starting checkpoint B (:mod:`trl_styling.base_planner`: a tiny Qwen3 pretrained on the rule
 teacher's plans for other images and goals, read from ``--base-dir`` when its provenance matches and built
 there otherwise), shared by every seed and method. Per (variant, seed): one dataset generated with the world's
 noise settings fixed below (identical for every method and never tuned per method), then each method trained
 from B with the same steps, batch, schedule and seed (:mod:`trl_styling.recipes`), and
-every planner evaluated on the same held-out test goals (executed plan, noise-free judge). Alongside: the
-rule teacher executed on the same goals (noise-free: the policy the data came from), the teacher's mean
-dataset reward (noisy judge, as the paper reports it) and the oracle.
+every planner evaluated on the same held-out test goals (plan -> instruction -> the instruction-following
+editor, noise-free judge). Alongside: Edit-Only (E, the editor given the raw goal), the rule teacher on the
+same goals (noise-free: the policy the data came from), the teacher's mean dataset reward (noisy judge, as the
+paper reports it) and the oracle. Goals are descriptive (``--goal-explicitness``), as in the paper.
 
 Each (variant, seed) run is written to ``OUT/runs/<variant>-s<seed>.json`` and skipped when present, so an
 interrupted benchmark resumes. The summary (``OUT/summary.json`` + a markdown table on stdout) pools goals
 over seeds: mean reward with a 95% bootstrap CI, validity, tool F1, and the paired difference of each method
-against S on the same goals (CI above 0: the method beats S).
+against S on the same goals (CI above 0: the method beats S), and per variant whether the paper's three claims
+hold: a reward-aware method beats S, the best trained planner beats the teacher, planning beats E.
 
     python benchmarks/compare_methods.py --quick                      # smoke run, ~3 min on 2 cores
     python benchmarks/compare_methods.py --out benchmarks/results/compare_methods
@@ -43,6 +45,7 @@ class BenchmarkConfig:
     variants: list[str] = field(default_factory=lambda: ["simple", "regular", "complex"])
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     methods: list[str] = field(default_factory=lambda: list(ALL_METHODS))
+    goal_explicitness: str = "descriptive"  # how goals word their changes (trl_styling.world.descriptions)
     num_groups: int = 300  # 30 test goals (split 80/10/10 by base image)
     rollouts: int = 3
     image_size: int = 96
@@ -79,7 +82,8 @@ class BenchmarkConfig:
     def base_spec(self, variant: str) -> Any:
         from trl_styling.base_planner import BasePlannerSpec
 
-        return BasePlannerSpec(variant=variant, seed=0, warmup_groups=self.warmup_groups,
+        return BasePlannerSpec(variant=variant, goal_explicitness=self.goal_explicitness, seed=0,
+                               warmup_groups=self.warmup_groups,
                                hidden_size=self.hidden_size, num_layers=self.num_layers, vocab_size=self.vocab_size,
                                steps=self.warmup_steps, batch_size=self.warmup_batch_size,
                                learning_rate=self.warmup_learning_rate)  # fmt: skip
@@ -91,7 +95,7 @@ def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
 
     from trl_styling.base_planner import ensure_base_planner, read_provenance
     from trl_styling.data import reward_statistics
-    from trl_styling.evaluation import OraclePlanner, evaluate_planner
+    from trl_styling.evaluation import EditOnly, OraclePlanner, evaluate_planner
     from trl_styling.pipeline import GenerationConfig, generate_dataset, get_backend, load_group_specs
     from trl_styling.recipes import RecipeSettings, load_planner, train_method
     from trl_styling.tools import get_tool_library
@@ -102,7 +106,8 @@ def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
     began = time.perf_counter()
     generate_dataset(GenerationConfig(variant=variant, num_groups=cfg.num_groups, rollouts=cfg.rollouts, seed=seed,
                                       out_dir=str(work / "data"), image_size=cfg.image_size, overwrite=True,
-                                      progress=False, **WORLD_NOISE))  # fmt: skip
+                                      goal_explicitness=cfg.goal_explicitness, progress=False,
+                                      **WORLD_NOISE))  # fmt: skip
     dataset, specs = load_from_disk(str(work / "data")), load_group_specs(work / "data")
     teacher_stats = reward_statistics(dataset["train"])
     timings["generate"] = time.perf_counter() - began
@@ -142,6 +147,7 @@ def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
                                repair=cfg.eval_repair)  # fmt: skip
         evaluations[method] = evaluate(planner)
     teacher = get_backend("plan", "world", library=library, seed=seed, noise=WORLD_NOISE["teacher_noise"])
+    evaluations["E"] = evaluate(EditOnly())
     evaluations["teacher"] = evaluate(teacher)
     evaluations["oracle"] = evaluate(OraclePlanner(library))
     timings["evaluate"] = time.perf_counter() - began
@@ -165,11 +171,12 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
             results = [g for r in runs for g in r["evaluations"][name]["results"]]
             seed_means = [sum(g["reward"] for g in r["evaluations"][name]["results"])
                           / len(r["evaluations"][name]["results"]) for r in runs]  # fmt: skip
+            planned = [g for g in results if not g.get("edit_only")]  # E has no plan: N/A on plan metrics
             per[name] = {
                 "reward": estimate([g["reward"] for g in results]).to_dict(),
-                "validity": estimate([float(g["valid"]) for g in results]).to_dict(),
+                "validity": estimate([float(g["valid"]) for g in planned]).to_dict(),
                 "first_attempt_validity": estimate(
-                    [float(g["valid"] and g.get("attempts", 1) == 1 and not g.get("repairs")) for g in results]
+                    [float(g["valid"] and g.get("attempts", 1) == 1 and not g.get("repairs")) for g in planned]
                 ).to_dict(),  # fmt: skip
                 "tool_f1": estimate([g["tool_f1"] for g in results]).to_dict(),
                 "reward_per_seed": seed_means,
@@ -185,8 +192,36 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
                     per[name]["cme_minus_S"] = paired_difference(cme, [g["cme_reward"] for g in s_results]).to_dict()
         teacher_means = [r["teacher_dataset_reward"]["mean"] for r in runs]
         summary[variant] = {"seeds": [r["seed"] for r in runs], "planners": per,
-                            "teacher_dataset_reward": sum(teacher_means) / len(teacher_means)}  # fmt: skip
+                            "teacher_dataset_reward": sum(teacher_means) / len(teacher_means),
+                            "claims": claims(runs)}  # fmt: skip
     return summary
+
+
+TRAINED = ("S", "R", "RW", "SW", "SW+anchor", "DPO")
+REWARD_AWARE = ("R", "RW", "SW", "SW+anchor", "DPO")
+
+
+def claims(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The paper's claims on these goals, each from a paired 95% CI (holds: the CI lies above 0)."""
+    from trl_styling.evaluation import paired_difference
+
+    def rewards(name: str) -> list[float]:
+        return [g["reward"] for r in runs for g in r["evaluations"][name]["results"]]
+
+    present = set(runs[0]["evaluations"])
+    trained = [m for m in TRAINED if m in present]
+    out: dict[str, Any] = {}
+    if "S" in present:
+        diffs = {m: paired_difference(rewards(m), rewards("S")) for m in REWARD_AWARE if m in present}
+        out["reward-aware beats S"] = {"holds": any(d.low > 0 for d in diffs.values()),
+                                       "by": [m for m, d in diffs.items() if d.low > 0]}  # fmt: skip
+    if trained:
+        best = max(trained, key=lambda m: sum(rewards(m)))
+        for other, claim in (("teacher", "best beats the teacher"), ("E", "planning beats E")):
+            if other in present:
+                diff = paired_difference(rewards(best), rewards(other))
+                out[claim] = {"holds": diff.low > 0, "best": best, "difference": diff.to_dict()}
+    return out
 
 
 def table(summary: dict[str, Any]) -> str:
@@ -206,9 +241,14 @@ def table(summary: dict[str, Any]) -> str:
             cme = cell(p["cme_reward"]) if "cme_reward" in p else "n/a"
             cme_diff = cell(p["cme_minus_S"]) if "cme_minus_S" in p else ""
             seeds = ", ".join(f"{x:.2f}" for x in p["reward_per_seed"])
-            valid = f"{p['validity']['mean']:.2f} ({p['first_attempt_validity']['mean']:.2f})"
+            valid = ("n/a" if p["validity"]["n"] == 0 else
+                     f"{p['validity']['mean']:.2f} ({p['first_attempt_validity']['mean']:.2f})")  # fmt: skip
             lines.append(f"| {name} | {cell(p['reward'])} | {diff} | {cme} | {cme_diff} | {seeds} | {valid} "
                          f"| {p['tool_f1']['mean']:.2f} |")  # fmt: skip
+        for claim, result in block.get("claims", {}).items():
+            detail = ", ".join(result["by"]) if "by" in result else (
+                f"{result['best']}: {cell(result['difference'])}")  # fmt: skip
+            lines.append(f"- {claim}: **{'holds' if result['holds'] else 'does not hold'}** ({detail or 'none'})")
         lines.append("")
     return "\n".join(lines)
 

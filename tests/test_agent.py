@@ -143,3 +143,29 @@ def test_vision_planner_gets_the_image_in_its_prompt(tiny_vlm_dir, scene):
         planner.messages(context, goal)
     result = StylingAgent.for_world(planner, LIBRARY).run(image, goal)
     assert result.candidates[0].raw is not None and (result.plan is not None or result.fallback == "identity")
+
+
+def test_best_of_n_ranks_a_self_contradicting_plan_below_coherent_ones(scene):
+    """A plan whose own constraint blocks its own change ranks below every coherent plan, whatever its reward."""
+    from trl_styling.pipeline import PlanProposal
+    from trl_styling.tools import Plan, PlanStep
+    from trl_styling.world.oracle import DIM_TOOLS, atomic_arguments
+
+    image, context, goal = scene
+    dim, value = next(iter(goal.targets.items()))
+    change = PlanStep("Change it.", DIM_TOOLS[dim], atomic_arguments(dim, value, context.get(dim)))
+    keep = PlanStep("Keep it.", "preserve_attribute", {"attributes_to_preserve": [dim]})
+    contradicting, coherent = Plan((keep, change)), Plan((change,))
+
+    class TwoPlans:
+        needs_structured_goal = False
+
+        def propose(self, context, goal, n, *, image=None, seed=0):
+            return [PlanProposal(plan=contradicting), PlanProposal(plan=coherent)][:n]
+
+    result = StylingAgent.for_world(TwoPlans(), LIBRARY, seed=17).run(image, goal, best_of_n=2)
+    first, second = result.candidates
+    assert first.contradictions and f"{dim} -> {value} blocked" in first.contradictions[0]
+    assert not second.contradictions and result.plan == coherent
+    single = StylingAgent.for_world(TwoPlans(), LIBRARY, seed=17).run(image, goal, best_of_n=1)
+    assert single.plan == contradicting and "contradicts itself" in single.notes[-1]

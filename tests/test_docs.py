@@ -31,6 +31,7 @@ FAST_PAGES = (
     "concepts/tools_and_plans.md",
     "concepts/rewards.md",
     "concepts/training_methods.md",
+    "concepts/world.md",
     "tutorials/generate_dataset.md",
     "tutorials/evaluate.md",
     "tutorials/vision_cache.md",

@@ -156,3 +156,35 @@ def test_the_table_says_n_a_for_a_metric_the_judge_cannot_give(data):
     stripped = PlannerEvaluation([replace(r, cme_reward=None) for r in evaluation.results])
     row = comparison_table({"no cme": stripped}).splitlines()[2]
     assert row.split(" | ")[2] == "n/a"
+
+
+def test_edit_only_reads_the_raw_goal_and_has_no_plan_metrics(data):
+    """E: the instruction editor on the raw (descriptive) goal. On these goals it does something but misses
+    what the goal only implies, so it lands between leaving the image alone and the oracle's plans."""
+    from trl_styling.evaluation import EditOnly, comparison_table
+    from trl_styling.world.reading import read_instruction
+
+    dataset, specs = data
+    test = dataset["test"]
+    kwargs = {"group_specs": specs, "progress": False}
+    edit_only = evaluate_planner(EditOnly(), test, "regular", **kwargs)
+    oracle = evaluate_planner(OraclePlanner("regular"), test, "regular", **kwargs)
+    broken = evaluate_planner(BrokenPlanner(), test, "regular", **kwargs)
+    for row, result in zip(goals_of_split(test), edit_only.results, strict=True):
+        assert result.edit_only and result.instruction == row["goal"] and result.num_steps == 0
+        assert json.loads(row["goal_spec"])["explicitness"] == "descriptive"
+        assert not read_instruction(row["goal"]).fully_understood  # descriptive goals are vague to the editor
+    assert edit_only.summary["validity"].n == 0 and edit_only.summary["num_steps"].n == 0
+    assert broken.summary["reward"].mean < edit_only.summary["reward"].mean < oracle.summary["reward"].mean
+    assert comparison_table({"E": edit_only}).splitlines()[2].split(" | ")[3] == "n/a"  # validity
+    with pytest.raises(ValueError, match="evaluate it with editor='instruction'"):
+        evaluate_planner(EditOnly(), test, "regular", editor="tools", **kwargs)
+
+
+def test_the_oracle_through_its_instruction_scores_as_the_oracle_executed(data):
+    dataset, specs = data
+    kwargs = {"group_specs": specs, "progress": False}
+    read = evaluate_planner(OraclePlanner("regular"), dataset["test"], "regular", **kwargs)
+    executed = evaluate_planner(OraclePlanner("regular"), dataset["test"], "regular", editor="tools", **kwargs)
+    assert read.summary["reward"].mean >= 0.95 * executed.summary["reward"].mean
+    assert all(r.instruction.endswith("leave everything not mentioned unchanged.") for r in read.results)

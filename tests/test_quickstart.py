@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from trl_styling.evaluation import ERROR_KINDS
 from trl_styling.quickstart import QuickstartConfig, run
@@ -28,9 +29,11 @@ def test_quickstart_writes_the_report(tmp_path):
     report = run(config)
     saved = json.loads((tmp_path / "qs" / "report.json").read_text())
     assert saved == json.loads(json.dumps(report))
-    assert list(saved["methods"]) == ["B", "S", "R", "RW", "SW", "SW+anchor", "DPO", "teacher", "oracle"]
+    assert list(saved["methods"]) == ["B", "S", "R", "RW", "SW", "SW+anchor", "DPO", "E", "teacher", "oracle"]
     assert saved["base_planner"]["spec"] == config.base_spec().to_dict()
     assert saved["agent"]["planner"] in ("S", "R", "RW", "SW", "SW+anchor", "DPO")
+    edit_only = saved["methods"].pop("E")  # no plan: plan metrics are N/A
+    assert 0.0 <= edit_only["mean_reward"] <= 5.0 and math.isnan(edit_only["validity_rate"])
     for method in saved["methods"].values():
         assert 0.0 <= method["mean_reward"] <= 5.0 and 0.0 <= method["validity_rate"] <= 1.0
         assert 0.0 <= method["tool_f1"] <= 1.0

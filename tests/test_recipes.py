@@ -132,6 +132,29 @@ def test_compare_summary_pools_seeds_and_pairs_with_s():
     assert "| RW | 2.125" in compare.table(compare.summarize(records))
 
 
+def test_compare_summary_states_the_papers_claims_from_paired_cis():
+    compare = _compare_module()
+    rewards = {
+        "S": [3.0, 3.1, 2.9, 3.0],
+        "RW": [3.5, 3.6, 3.4, 3.5],
+        "DPO": [3.0, 3.0, 3.0, 3.0],
+        "E": [2.0, 2.2, 2.1, 2.0],
+        "teacher": [3.6, 3.7, 3.5, 3.6],
+    }
+    record = _record(0, rewards)
+    for goal in record["evaluations"]["E"]["results"]:
+        goal["edit_only"] = True
+    summary = compare.summarize([record])["simple"]
+    claims = summary["claims"]
+    assert claims["reward-aware beats S"] == {"holds": True, "by": ["RW"]}
+    assert claims["planning beats E"]["holds"] and claims["planning beats E"]["best"] == "RW"
+    assert not claims["best beats the teacher"]["holds"]  # RW - teacher = -0.1 on every goal
+    assert claims["best beats the teacher"]["difference"]["mean"] == pytest.approx(-0.1)
+    assert summary["planners"]["E"]["validity"]["n"] == 0
+    text = compare.table(compare.summarize([record]))
+    assert "| E | 2.075" in text and "- best beats the teacher: **does not hold** (RW: -0.100" in text
+
+
 def test_compare_summary_reports_cme_when_every_record_has_it():
     compare = _compare_module()
     old = [_record(0, {"S": [2.0, 3.0], "RW": [3.0, 3.5]})]
@@ -188,7 +211,7 @@ def test_compare_run_one_trains_every_row_from_b_and_evaluates_on_the_same_goals
     mtime = (b_dir / "provenance.json").stat().st_mtime_ns
     assert compare.run_one(cfg, "simple", 1)["base_planner"] == record["base_planner"]
     assert (b_dir / "provenance.json").stat().st_mtime_ns == mtime
-    assert set(record["evaluations"]) == {"B", "S", "SW+anchor", "teacher", "oracle"}
+    assert set(record["evaluations"]) == {"B", "S", "SW+anchor", "E", "teacher", "oracle"}
     goals = {name: [g["group_id"] for g in e["results"]] for name, e in record["evaluations"].items()}
     assert len(set(map(tuple, goals.values()))) == 1 and len(goals["B"]) >= 1
     assert all("cme_reward" in g for e in record["evaluations"].values() for g in e["results"])

@@ -10,6 +10,7 @@ import pytest
 
 from trl_styling.context import DIMENSION_VALUES, DIMENSIONS, StyleContext
 from trl_styling.world.coherence import is_coherent, new_issues
+from trl_styling.world.descriptions import CUES, DEFAULT_EXPLICITNESS
 from trl_styling.world.goals import VARIANTS, StylingGoal, random_context, sample_goal
 from trl_styling.world.phrases import VALUE_PHRASES, keep_phrase, value_phrase
 from trl_styling.world.themes import COMPLEX_THEMES, INTERIOR_LOCATIONS, REGULAR_THEMES, SIMPLE_PLACES
@@ -17,12 +18,14 @@ from trl_styling.world.themes import COMPLEX_THEMES, INTERIOR_LOCATIONS, REGULAR
 CHANGE_COUNTS = {"simple": (1, 2), "regular": (3, 5), "complex": (2, 4)}
 
 
-def _goals(variant: str, n: int, seed: int = 0) -> list[tuple[StyleContext, StylingGoal]]:
+def _goals(
+    variant: str, n: int, seed: int = 0, explicitness: str | None = None
+) -> list[tuple[StyleContext, StylingGoal]]:
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n):
         context = random_context(rng)  # any context, interiors or not
-        out.append((context, sample_goal(context, variant, rng)))
+        out.append((context, sample_goal(context, variant, rng, explicitness)))
     return out
 
 
@@ -57,7 +60,7 @@ def test_value_phrases_are_unambiguous() -> None:
 def test_sampled_goals(variant: str) -> None:
     low, high = CHANGE_COUNTS[variant]
     counts, texts = set(), set()
-    for context, goal in _goals(variant, 150):
+    for context, goal in _goals(variant, 150, explicitness="explicit"):
         assert goal.variant == variant
         assert low <= len(goal.targets) <= high
         counts.add(len(goal.targets))
@@ -121,3 +124,48 @@ def test_unknown_values_and_regular_on_exterior() -> None:
     assert goal.targets["location"] in INTERIOR_LOCATIONS
     goal = sample_goal(StyleContext(), "simple", rng)
     assert goal.targets and "unknown" not in goal.text
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_descriptive_goals_carry_their_implied_changes(variant: str) -> None:
+    """A descriptive goal describes each change by a cue of its value (a Simple location by the place), keeps
+    its constraints explicit, and has exactly the structured targets of the explicit goal from the same draw."""
+    for i in range(60):
+        context = random_context(np.random.default_rng([3, i]))
+        goal = sample_goal(context, variant, np.random.default_rng([4, i]), "descriptive")
+        plain = sample_goal(context, variant, np.random.default_rng([4, i]), "explicit")
+        assert goal.explicitness == "descriptive" and plain.explicitness == "explicit"
+        assert (goal.targets, goal.preserve, goal.region) == (plain.targets, plain.preserve, plain.region)
+        assert StylingGoal.from_dict(json.loads(json.dumps(goal.to_dict()))) == goal
+        for dim, value in goal.targets.items():
+            if variant == "simple" and dim == "location":
+                assert goal.theme.replace("_", " ") in goal.text and SIMPLE_PLACES[goal.theme] == value
+            else:
+                assert any(c in goal.text for c in CUES[dim][value]), (dim, value, goal.text)
+        for dim in goal.preserve:
+            assert keep_phrase(dim, context.get(dim)) in goal.text
+
+
+def test_partial_goals_request_some_changes_and_describe_the_rest() -> None:
+    for _, goal in _goals("regular", 40, seed=5, explicitness="partial"):
+        requested = [d for d, v in goal.targets.items() if value_phrase(d, v) in goal.text]
+        assert 1 <= len(requested) < len(goal.targets) or len(goal.targets) == 1, goal.text
+    assert DEFAULT_EXPLICITNESS == {"simple": "descriptive", "regular": "descriptive", "complex": "descriptive"}
+    assert sample_goal(StyleContext(), "simple", np.random.default_rng(0)).explicitness == "descriptive"
+    with pytest.raises(ValueError, match="Unknown goal explicitness 'vague'"):
+        sample_goal(StyleContext(), "simple", np.random.default_rng(0), "vague")
+    assert StylingGoal.from_dict({"text": "x", "variant": "simple", "targets": {}}).explicitness == "explicit"
+
+
+def test_cues_imply_their_value_and_no_other() -> None:
+    """The first cue of a value names nothing the editor can read; the second contains a synonym it reads as
+    exactly that value. No cue ever reads as a wrong value."""
+    from trl_styling.world.executor import execute_plan
+    from trl_styling.world.reading import read_instruction
+
+    for dim, values in CUES.items():
+        for value, (hidden, named) in values.items():
+            for text, expected in ((hidden, {}), (named, {dim: value})):
+                reading = read_instruction(f"Make it a place with {text}.", StyleContext())
+                final = execute_plan(StyleContext(), reading.plan, "regular").final.to_dict()
+                assert {d: v for d, v in final.items() if v} == expected, (dim, value, text)

@@ -20,8 +20,10 @@ goal the world judge cannot score, so ``score`` is None, and ``best_of_n > 1`` (
 the judge) needs a StylingGoal and a judge: the agent raises ``ValueError`` otherwise.
 
 **Best-of-N.** ``n`` plans are proposed (an HF planner: the first greedy, the rest sampled), each is turned
-into an instruction, executed by the editor and scored by the judge; the highest reward wins (ties: the
-earlier candidate). Every candidate is returned in ``candidates``.
+into an instruction, executed by the editor and scored by the judge. A candidate that contradicts itself (a
+change its own constraints block, e.g. "keep the setting" and "move the scene") ranks below every coherent
+one; among the rest the highest reward wins (ties: the earlier candidate). Every candidate is returned in
+``candidates`` with its ``contradictions``.
 
 **Failures and the fallback.** Unparsable model output, or output cut off at ``max_new_tokens``, is reported
 in ``errors`` and retried with sampling (``max_retries``). When no candidate yields an executed plan, the
@@ -43,6 +45,7 @@ from trl_styling.pipeline.backends.world import (
     TeacherPlanner,
     WorldContextExtractor,
     WorldEditor,
+    WorldInstructionEditor,
     WorldJudge,
 )
 from trl_styling.pipeline.instructions import TemplateInstructionSynthesizer
@@ -70,6 +73,7 @@ class Candidate:
     score: JudgeResult | None = None
     raw: str | None = None
     errors: list[str] = field(default_factory=list)
+    contradictions: tuple[str, ...] = ()  # changes the plan's own constraints blocked ("keeps X, then changes X")
 
 
 @dataclass
@@ -276,9 +280,16 @@ class StylingAgent:
 
     @classmethod
     def for_world(cls, planner: Any, library: ToolLibrary | str, *, judge: bool = True, judge_noise_std: float = 0.0,
-                  seed: int = 0, **kwargs: Any) -> StylingAgent:  # fmt: skip
-        """The agent with the hermetic world's oracle extractor, parametric editor and (noise-free) judge."""
-        return cls(planner, WorldContextExtractor(seed=seed), WorldEditor(library=library, seed=seed),
+                  seed: int = 0, editor: str = "instruction", **kwargs: Any) -> StylingAgent:  # fmt: skip
+        """The agent with the hermetic world's oracle extractor, editor and (noise-free) judge.
+
+        ``editor="instruction"`` (the paper's path) renders the instruction synthesized from the plan;
+        ``"tools"`` executes the plan's tool calls.
+        """
+        editors = {"instruction": WorldInstructionEditor, "tools": WorldEditor}
+        if editor not in editors:
+            raise ValueError(f"Unknown world editor {editor!r}; use one of {', '.join(editors)}.")
+        return cls(planner, WorldContextExtractor(seed=seed), editors[editor](library=library, seed=seed),
                    WorldJudge(seed=seed, noise_std=judge_noise_std) if judge else None, library, **kwargs)  # fmt: skip
 
     def _can_score(self, goal: Goal) -> bool:
@@ -324,8 +335,12 @@ class StylingAgent:
         if not done:
             return self._identity(image, context, goal, candidates, errors, notes)
         scored = [c for c in done if c.score is not None]
-        best = max(scored, key=lambda c: c.score.reward) if best_of_n > 1 and scored else done[0]
+        best = (
+            max(scored, key=lambda c: (not c.contradictions, c.score.reward)) if best_of_n > 1 and scored else done[0]
+        )
         assert best.edited_image is not None
+        if best.contradictions:
+            notes.append("the chosen plan contradicts itself: " + "; ".join(best.contradictions))
         return AgentResult(context, best.plan, best.instruction, best.edited_image, best.score, candidates, errors,
                            fallback, notes)  # fmt: skip
 
@@ -343,6 +358,8 @@ class StylingAgent:
             candidate.errors.append(f"edit failed: {type(e).__name__}: {e}")
             return candidate
         candidate.edited_image, candidate.final_context = edited.image, edited.context
+        blocked = edited.trace.blocked_changes if edited.trace is not None else []
+        candidate.contradictions = tuple(f"{c.dimension} -> {c.new} blocked ({c.reason})" for c in blocked)
         if self._can_score(goal):
             request = JudgeRequest(goal, context, edited.context, image, edited.image, proposal.plan,
                                    candidate.instruction, edited.trace)  # fmt: skip

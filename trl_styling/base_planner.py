@@ -55,6 +55,7 @@ class BasePlannerSpec:
 
     Args:
         variant: Tool library and goal family of the warm-up corpus ("simple", "regular", "complex").
+        goal_explicitness: How the corpus' goals word their changes ("descriptive", "partial", "explicit").
         seed: Seed of the model's initialisation and of training; the corpus uses ``seed + WARMUP_SEED_OFFSET``.
         warmup_groups: Groups (3 teacher rollouts each) in the warm-up corpus.
         image_size: Side of the corpus' rendered images (a text planner never sees them; small is fast).
@@ -71,6 +72,7 @@ class BasePlannerSpec:
     """
 
     variant: str = "regular"
+    goal_explicitness: str = "descriptive"
     seed: int = 0
     warmup_groups: int = 1500
     image_size: int = 64
@@ -89,9 +91,14 @@ class BasePlannerSpec:
         from trl_styling.data.conversions import PLAN_FORMATS
         from trl_styling.tools import LIBRARY_NAMES
         from trl_styling.tools.specs import TOOL_SPEC_DETAILS
+        from trl_styling.world.descriptions import EXPLICITNESS
 
         if self.variant not in LIBRARY_NAMES:
             raise ValueError(f"BasePlannerSpec.variant must be one of {LIBRARY_NAMES}, got {self.variant!r}.")
+        if self.goal_explicitness not in EXPLICITNESS:
+            raise ValueError(
+                f"BasePlannerSpec.goal_explicitness must be one of {EXPLICITNESS}, got {self.goal_explicitness!r}."
+            )
         if self.plan_format not in PLAN_FORMATS or self.tool_specs not in TOOL_SPEC_DETAILS:
             raise ValueError(
                 f"BasePlannerSpec: plan_format must be one of {PLAN_FORMATS} and tool_specs one of "
@@ -189,6 +196,7 @@ def build_base_planner(
                 num_workers=num_workers,
                 progress=progress,
                 teacher_noise=spec.teacher_noise,
+                goal_explicitness=spec.goal_explicitness,
             )
             init = build_initial_planner(
                 Path(work) / "init",

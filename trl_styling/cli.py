@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="generate a trajectory dataset (resumable)", description=description)
     gen.add_argument("--variant", required=True, choices=["simple", "regular", "complex"], help="dataset variant")
     gen.add_argument("--num-groups", required=True, type=_positive_int, help="groups (base image, goal) to generate")
+    gen.add_argument(
+        "--goal-explicitness",
+        choices=["default", "descriptive", "partial", "explicit"],
+        default="default",
+        help="how goals word their changes: descriptive (the target scene, the default), partial or explicit",
+    )
     gen.add_argument("--rollouts", type=_positive_int, default=3, help="plans per group (default 3)")
     gen.add_argument("--seed", type=_non_negative_int, default=0, help="run seed (default 0)")
     gen.add_argument("--out", required=True, help="output directory (the dataset, shards, generation.json)")
@@ -226,6 +232,7 @@ def _generate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         config = GenerationConfig(
             variant=args.variant,
+            goal_explicitness=args.goal_explicitness,
             num_groups=args.num_groups,
             rollouts=args.rollouts,
             seed=args.seed,

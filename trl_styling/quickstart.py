@@ -1,6 +1,7 @@
 """The project's main job on the embedded default (`make quickstart`): the paper's loop end to end on a CPU.
 
-1. generate a small Regular dataset in the hermetic world (render -> goal -> teacher plans -> edit -> judge);
+1. generate a small Regular dataset in the hermetic world (render -> descriptive goal -> teacher plans ->
+   instruction -> instruction-following editor -> judge);
 2. take the starting checkpoint B: a tiny Qwen3 planner pretrained on the rule teacher's plans for *other*
    images and goals (:mod:`trl_styling.base_planner`), the stand-in for the pretrained model a real planner
    (Qwen3-VL) starts from. It is read from ``--base-dir`` (the repository ships it in
@@ -8,9 +9,10 @@
    there when the directory is empty (about 20 minutes on 2 cores);
 3. train S, R, RW, SW (the paper's z weights), SW+anchor (weights 1 + z) and DPO from B with the same seed,
    steps and batch (:mod:`trl_styling.recipes`);
-4. evaluate every planner on the held-out test goals (executed plan, noise-free judge) beside the rule teacher
-   executed on the same goals and the oracle, under the paper's weighted reward and the CME reward (no edit, no
-   reward), with paired differences against S and the mistakes of the plans by kind. Each planner decodes
+4. evaluate every planner on the held-out test goals (plan -> instruction -> editor, noise-free judge) beside
+   Edit-Only (E: the editor given the raw goal), the rule teacher on the same goals and the oracle, under the
+   paper's weighted reward and the CME reward (no edit, no reward), with paired differences against S and the
+   mistakes of the plans by kind. Each planner decodes
    greedily and resamples (temperature 0.7, at most ``eval_retries`` times) when its plan does not parse or
    validate; the report gives the validity of the plans used and as first generated;
 5. run the StylingAgent with the best trained planner on one test image (best of ``agent_best_of_n`` plans by
@@ -48,6 +50,7 @@ METHOD_ROWS: tuple[tuple[str, str, dict[str, Any]], ...] = (
 class QuickstartConfig:
     out: str = "quickstart_out"
     variant: str = "regular"
+    goal_explicitness: str = "descriptive"  # goals describe the target scene, as in the paper (App. D)
     num_groups: int = 150
     rollouts: int = 3
     image_size: int = 128
@@ -79,6 +82,7 @@ class QuickstartConfig:
 
         return BasePlannerSpec(
             variant=self.variant,
+            goal_explicitness=self.goal_explicitness,
             seed=self.seed,
             warmup_groups=self.warmup_groups,
             hidden_size=self.hidden_size,
@@ -112,7 +116,7 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
     from trl_styling.agent import TeacherPlanner
     from trl_styling.base_planner import ensure_base_planner, read_provenance
     from trl_styling.data import reward_statistics
-    from trl_styling.evaluation import OraclePlanner, evaluate_planner, write_comparison
+    from trl_styling.evaluation import EditOnly, OraclePlanner, evaluate_planner, write_comparison
     from trl_styling.pipeline import GenerationConfig, generate_dataset, load_group_specs
     from trl_styling.recipes import load_planner, train_method
     from trl_styling.tools import get_tool_library
@@ -128,6 +132,7 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
     generate_dataset(
         GenerationConfig(
             variant=cfg.variant,
+            goal_explicitness=cfg.goal_explicitness,
             num_groups=cfg.num_groups,
             rollouts=cfg.rollouts,
             seed=cfg.seed,
@@ -164,8 +169,10 @@ def run(cfg: QuickstartConfig) -> dict[str, Any]:
         evaluations[name] = evaluate_planner(
             planner, dataset["test"], library, max_goals=cfg.eval_goals, group_specs=specs, seed=cfg.seed
         )
-    # the rule teacher the data came from (its default mistakes), executed on the same goals: the bar to beat
+    # E (no plan: the editor reads the raw goal), the rule teacher the data came from (its default mistakes) on
+    # the same goals -- the bar to beat -- and the oracle
     for name, planner in (
+        ("E", EditOnly()),
         ("teacher", TeacherPlanner(library=library, seed=cfg.seed)),
         ("oracle", OraclePlanner(library)),
     ):

@@ -2,6 +2,7 @@
 
 from trl_styling.evaluation.diagnosis import ERROR_KINDS, diagnose_plan
 from trl_styling.evaluation.evaluate import (
+    EditOnly,
     GoalResult,
     OraclePlanner,
     PlannerEvaluation,
@@ -20,6 +21,7 @@ from trl_styling.evaluation.report import comparison_json, comparison_table, plo
 
 __all__ = [
     "ERROR_KINDS",
+    "EditOnly",
     "Estimate",
     "GoalResult",
     "OraclePlanner",

@@ -1,10 +1,12 @@
 """`evaluate_planner`: run a planner on held-out goals, execute its plans in the world, score the results.
 
 Each test *group* (one base image + goal) is evaluated once: the planner proposes one plan from the
-image's context and the goal, the world's parametric editor executes it on the base image, and the
-noise-free programmatic judge scores the executed result. A planner that produces no valid plan is
-scored as an agent that left the image unchanged (the honest outcome of a failed plan), and counted
-as invalid. Rows need the ``goal_spec`` column written by the data pipeline.
+image's context and the goal, the world's editor renders it on the base image -- by default as in the paper,
+plan -> template instruction -> instruction-following editor (``editor="instruction"``); ``editor="tools"``
+executes the plan's tool calls instead -- and the noise-free programmatic judge scores the result.
+:class:`EditOnly` (the paper's E) gives the editor the raw goal, with no plan: it has no plan metrics.
+A planner that produces no valid plan is scored as an agent that left the image unchanged (the honest
+outcome of a failed plan), and counted as invalid. Rows need the ``goal_spec`` column written by the data pipeline.
 
 Two rewards are reported. ``reward`` is the paper's weighted sum of the six criteria, under which leaving the
 image untouched still earns about 3/5 (nothing was damaged). ``cme_reward`` is FIRM's Consistency-Modulated
@@ -56,6 +58,8 @@ class GoalResult:
     repairs: tuple[str, ...] = ()
     cme_reward: float | None = None  # None when the judge reports no execution/consistency
     mistakes: dict[str, int] = field(default_factory=dict)  # valid plans: diagnose_plan's counts by kind
+    instruction: str = ""  # the text the editor read (the synthesized instruction, or E's raw goal)
+    edit_only: bool = False  # E: no plan, so validity, steps and mistakes do not apply
 
     @property
     def first_attempt_valid(self) -> bool:
@@ -73,16 +77,17 @@ class PlannerEvaluation:
 
     def __post_init__(self) -> None:
         if not self.summary:
+            planned = [r for r in self.results if not r.edit_only]  # E has no plan: N/A on plan metrics
             columns = {
                 "reward": [r.reward for r in self.results],
                 "cme_reward": [r.cme_reward for r in self.results if r.cme_reward is not None],
-                "validity": [float(r.valid) for r in self.results],
-                "first_attempt_validity": [float(r.first_attempt_valid) for r in self.results],
+                "validity": [float(r.valid) for r in planned],
+                "first_attempt_validity": [float(r.first_attempt_valid) for r in planned],
                 "tool_precision": [r.tool_precision for r in self.results],
                 "tool_recall": [r.tool_recall for r in self.results],
                 "tool_f1": [r.tool_f1 for r in self.results],
                 "preservation_violations": [float(r.preservation_violations) for r in self.results],
-                "num_steps": [float(r.num_steps) for r in self.results if r.valid],
+                "num_steps": [float(r.num_steps) for r in planned if r.valid],
             }
             for kind in ERROR_KINDS:
                 columns[f"mistakes/{kind}"] = [float(r.mistakes[kind]) for r in self.results if r.mistakes]
@@ -122,7 +127,7 @@ def evaluate_planner(
     test_split: Iterable[Mapping[str, Any]],
     library: ToolLibrary | str,
     *,
-    editor: Any = None,
+    editor: str | Any = "instruction",
     judge: ProgrammaticJudge | None = None,
     use_images: bool = True,
     max_goals: int | None = None,
@@ -136,12 +141,16 @@ def evaluate_planner(
     ``group_specs`` (``trl_styling.pipeline.load_group_specs(data_dir)``) gives each group's ``render_seed``,
     so the editor rebuilds the exact scene (masks, geometry) of the base image; without it the scene is
     rebuilt from the context with ``seed``, an approximation of the masks. ``cme_weights`` (w1, w2) set the
-    ``cme_reward`` column.
+    ``cme_reward`` column. ``editor``: ``"instruction"`` (plan -> instruction -> editor, the paper's path),
+    ``"tools"`` (the plan's tool calls executed) or an editor object with the same ``edit`` method.
+    ``planner`` may be :class:`EditOnly`: the instruction editor then reads the raw goal.
     """
-    from trl_styling.world.editor import ParametricEditor
+    from trl_styling.world.instruction_editor import InstructionEditor, world_editor
 
     library = resolve_library(library)
-    editor = editor if editor is not None else ParametricEditor(seed=seed)
+    editor = world_editor(editor, seed)
+    if isinstance(planner, EditOnly) and not isinstance(editor, InstructionEditor):
+        raise ValueError("EditOnly gives the editor text, not a plan: evaluate it with editor='instruction'.")
     judge = (judge if judge is not None else ProgrammaticJudge()).noise_free()
     rows = goals_of_split(test_split, max_goals)
     results = []
@@ -149,9 +158,12 @@ def evaluate_planner(
         context = StyleContext.from_dict(row["context"] or {})
         goal = StylingGoal.from_dict(json.loads(row["goal_spec"]))
         image = row.get("image") if use_images else None
-        proposal = planner.propose(context, goal, 1, image=image, seed=seed + index)[0]
         spec = (group_specs or {}).get(row["group_id"], {})
         render_seed = spec.get("render_seed", seed)
+        if isinstance(planner, EditOnly):
+            results.append(_score_edit_only(row, context, goal, image, editor, judge, render_seed, cme_weights))
+            continue
+        proposal = planner.propose(context, goal, 1, image=image, seed=seed + index)[0]
         results.append(_score(proposal, row, context, goal, image, library, editor, judge, render_seed, cme_weights))
     return PlannerEvaluation(results)
 
@@ -175,13 +187,22 @@ def _score(
         return GoalResult(row["group_id"], goal.text, False, score.reward, dict(score.criteria), scores.precision,
                           scores.recall, scores.f1, 0, 0, errors=tuple(proposal.errors),
                           attempts=getattr(proposal, "attempts", 1), cme_reward=_cme(score, cme_weights))  # fmt: skip
+    instruction = ""
     if image is not None:
         edited = editor.edit(image, context, plan, library, seed=render_seed)
         final, trace, edited_image = edited.context, edited.trace, edited.image
+        instruction = edited.reading.text if getattr(edited, "reading", None) is not None else ""
     else:
+        from trl_styling.pipeline.instructions import synthesize_instruction
         from trl_styling.world.executor import execute_plan
+        from trl_styling.world.instruction_editor import InstructionEditor
+        from trl_styling.world.reading import READER_LIBRARY, read_instruction
 
-        trace = execute_plan(context, plan, library)
+        if isinstance(editor, InstructionEditor):
+            instruction = synthesize_instruction(plan.validate(library), context)
+            trace = execute_plan(context, read_instruction(instruction, context).plan, READER_LIBRARY)
+        else:
+            trace = execute_plan(context, plan, library)
         final, edited_image = trace.final, None
     score = judge.score(goal, context, final, trace=trace, original_image=image, edited_image=edited_image, plan=plan)
     scores = tool_scores(set(trace.changed_dimensions()), set(goal.targets))
@@ -191,7 +212,55 @@ def _score(
         scores.f1, violations, len(plan), plan_text=plan.to_text(), errors=tuple(proposal.errors),
         attempts=getattr(proposal, "attempts", 1), repairs=tuple(getattr(proposal, "repairs", ())),
         cme_reward=_cme(score, cme_weights), mistakes=diagnose_plan(plan, context, goal, trace, library),
+        instruction=instruction,
     )  # fmt: skip
+
+
+def _score_edit_only(
+    row: Mapping[str, Any],
+    context: StyleContext,
+    goal: StylingGoal,
+    image: Any,
+    editor: Any,
+    judge: ProgrammaticJudge,
+    render_seed: int,
+    cme_weights: tuple[float, float],
+) -> GoalResult:
+    """E: the instruction editor reads the raw goal. The tool scores compare the dimensions it changed with
+    the goal's targets (what it did, not a plan)."""
+    from trl_styling.world.executor import execute_plan
+    from trl_styling.world.reading import READER_LIBRARY, read_instruction
+
+    if image is not None:
+        edited = editor.edit_text(image, context, goal.text, seed=render_seed)
+        trace, edited_image = edited.trace, edited.image
+    else:
+        trace, edited_image = execute_plan(context, read_instruction(goal.text, context).plan, READER_LIBRARY), None
+    final = trace.final
+    score = judge.score(goal, context, final, trace=trace, original_image=image, edited_image=edited_image)
+    scores = tool_scores(set(trace.changed_dimensions()), set(goal.targets))
+    return GoalResult(
+        row["group_id"],
+        goal.text,
+        True,
+        score.reward,
+        dict(score.criteria),
+        scores.precision,
+        scores.recall,
+        scores.f1,
+        preservation_violations(goal.preserve, context, final),
+        0,
+        cme_reward=_cme(score, cme_weights),
+        instruction=goal.text,
+        edit_only=True,
+    )
+
+
+@dataclass
+class EditOnly:
+    """The paper's Edit-Only baseline (E): no planner; the instruction editor is given the raw goal."""
+
+    needs_structured_goal: bool = False
 
 
 def _cme(score: JudgeResult, weights: tuple[float, float]) -> float | None:

@@ -13,7 +13,8 @@ from trl_styling.pipeline.stages import STAGES
 VARIANTS: tuple[str, ...] = ("simple", "regular", "complex")
 # Backend option keys that look like credentials are never written to generation.json or the manifest.
 SECRET_PATTERN = re.compile(r"(api[_-]?key|token|secret|password|credential|auth)", re.IGNORECASE)
-FORMAT_VERSION = 1  # bump when the meaning of a shard changes, so old shards are not reused
+# Bump when the meaning of a shard changes, so old shards are not reused (2: instruction editor, descriptive goals).
+FORMAT_VERSION = 2
 
 
 @dataclass
@@ -24,12 +25,15 @@ class GenerationConfig:
     share a base image. Every group is seeded from ``(seed, group index)`` only, so the data do not depend
     on ``num_workers`` or ``shard_size``. ``backends`` names one registered backend per stage
     (:data:`~trl_styling.pipeline.stages.STAGES`); ``backend_kwargs`` adds per-stage options.
+    ``goal_explicitness`` says how the world's goals word their changes ("descriptive", "partial",
+    "explicit"; "default" is the variant's default, see :mod:`trl_styling.world.descriptions`).
     ``teacher_noise``, ``extractor_noise``, ``judge_noise_std`` and ``judge_cme`` configure the *world*
     backends (other backends take their options from ``backend_kwargs``). ``library`` defaults to the
     variant's tool library. ``plugins`` are modules imported (in every worker too) to register backends.
     """
 
     variant: str = "simple"
+    goal_explicitness: str = "default"
     num_groups: int = 100
     rollouts: int = 3
     seed: int = 0
@@ -55,6 +59,12 @@ class GenerationConfig:
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {self.variant!r}.")
+        from trl_styling.world.descriptions import resolve_explicitness
+
+        try:
+            self.goal_explicitness = resolve_explicitness(self.variant, self.goal_explicitness)
+        except ValueError as e:
+            raise ValueError(f"goal_explicitness: {e}") from None
         for name in ("num_groups", "rollouts", "image_size", "shard_size", "num_workers", "goals_per_image"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -139,7 +139,9 @@ class GroupRunner:
             observed = clock.run("extract_context", b.extract_context.extract, rendered.image, hint=rendered,
                                  seed=s_extract)  # fmt: skip
             truth = rendered.context if rendered.context is not None else observed
-            goal = clock.run("goal", sample_goal, truth, config.variant, np.random.default_rng(s_goal))
+            goal = clock.run(
+                "goal", sample_goal, truth, config.variant, np.random.default_rng(s_goal), config.goal_explicitness
+            )
             proposals = clock.run("plan", b.plan.propose, observed, goal, config.rollouts, image=rendered.image,
                                   seed=s_plan)  # fmt: skip
         except ChatModelUnavailableError:

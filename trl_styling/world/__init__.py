@@ -44,6 +44,7 @@ from .effects import (
 )
 from .executor import Change, ExecutionTrace, execute_plan
 from .goals import StylingGoal, random_context, sample_goal
+from .instruction_editor import InstructionEditor, world_editor
 from .judge import JudgeResult, ProgrammaticJudge, execute_and_score
 from .masks import (
     BLEND_MODES,
@@ -57,6 +58,7 @@ from .masks import (
     region_mask,
 )
 from .oracle import oracle_plan
+from .reading import InstructionReading, read_instruction
 from .renderer import (
     contact_sheet,
     from_pil,
@@ -119,6 +121,10 @@ __all__ = [
     "build_scene",
     "contact_sheet",
     "edit_and_score",
+    "InstructionEditor",
+    "InstructionReading",
+    "read_instruction",
+    "world_editor",
     "execute_and_score",
     "execute_plan",
     "from_pil",

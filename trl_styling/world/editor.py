@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -85,6 +86,7 @@ class EditResult:
     scene: Scene  # the scene after the edit (geometry re-rendered where changed), at the working size; its
     # context holds the values the renderer knows (free-form values of a user context read as None)
     pixels: np.ndarray | None = None  # the edited (H, W, 3) float32 image in [0, 1], before 8-bit quantisation
+    reading: Any = None  # the instruction editor's InstructionReading (what it understood), else None
 
 
 def _as_float(image: Image.Image | np.ndarray) -> np.ndarray:

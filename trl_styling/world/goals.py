@@ -29,6 +29,7 @@ from trl_styling.context import DIMENSION_VALUES, DIMENSIONS, StyleContext
 from trl_styling.tools.complex import STYLING_ACTIONS
 from trl_styling.tools.vocab import OBJECT_CATEGORIES, REGIONS
 from trl_styling.world.coherence import is_coherent, new_issues
+from trl_styling.world.descriptions import EXPLICITNESS, cue, described_dimensions, resolve_explicitness
 from trl_styling.world.executor import scene_objects
 from trl_styling.world.phrases import (
     OBJECT_PLURALS,
@@ -56,10 +57,13 @@ class StylingGoal:
     preserve: tuple[str, ...] = ()
     preserve_objects: tuple[str, ...] = ()
     region: str | None = None
+    explicitness: str = "explicit"
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
             raise ValueError(f"Unknown goal variant {self.variant!r}; variants: {', '.join(VARIANTS)}.")
+        if self.explicitness not in EXPLICITNESS:
+            raise ValueError(f"Unknown goal explicitness {self.explicitness!r}; use one of {', '.join(EXPLICITNESS)}.")
         bad = [d for d in (*self.targets, *self.preserve) if d not in DIMENSIONS]
         if bad:
             raise ValueError(f"Unknown dimension(s) {bad} in goal; dimensions: {', '.join(DIMENSIONS)}.")
@@ -92,6 +96,7 @@ class StylingGoal:
             "preserve": list(self.preserve),
             "preserve_objects": list(self.preserve_objects),
             "region": self.region,
+            "explicitness": self.explicitness,
         }
 
     @classmethod
@@ -104,6 +109,7 @@ class StylingGoal:
             preserve=tuple(data.get("preserve") or ()),
             preserve_objects=tuple(data.get("preserve_objects") or ()),
             region=data.get("region"),
+            explicitness=data.get("explicitness", "explicit"),
         )
 
 
@@ -188,10 +194,17 @@ def _styling_expressible(context: StyleContext, targets: dict[str, str], preserv
     return True
 
 
-def sample_goal(context: StyleContext, variant: str, rng: np.random.Generator) -> StylingGoal:
-    """A goal of ``variant`` for ``context`` (see the module docstring); deterministic given ``rng``'s state."""
+def sample_goal(
+    context: StyleContext, variant: str, rng: np.random.Generator, explicitness: str | None = None
+) -> StylingGoal:
+    """A goal of ``variant`` for ``context`` (see the module docstring); deterministic given ``rng``'s state.
+
+    ``explicitness`` ("descriptive", "partial", "explicit"; ``None``: the variant's default, see
+    :mod:`~trl_styling.world.descriptions`) changes only the text, never the structured targets.
+    """
     if variant not in VARIANTS:
         raise ValueError(f"Unknown goal variant {variant!r}; variants: {', '.join(VARIANTS)}.")
+    explicitness = resolve_explicitness(variant, explicitness)
     for _ in range(_MAX_TRIES):
         preserve: tuple[str, ...] = ()
         objects: tuple[str, ...] = ()
@@ -217,8 +230,8 @@ def sample_goal(context: StyleContext, variant: str, rng: np.random.Generator) -
         temporal, aesthetic = new_issues(context, context.replace(**targets))
         if temporal or aesthetic or not targets:
             continue
-        text = goal_text(context, variant, theme, targets, preserve, objects, region, rng)
-        return StylingGoal(text, variant, theme, targets, preserve, objects, region)
+        text = goal_text(context, variant, theme, targets, preserve, objects, region, rng, explicitness)
+        return StylingGoal(text, variant, theme, targets, preserve, objects, region, explicitness)
     raise RuntimeError(f"could not draw a coherent {variant} goal for {context}")  # pragma: no cover
 
 
@@ -247,6 +260,14 @@ _OBJECT_FORMS = ("leave the {o} untouched", "don't alter the {o}")
 _REGION_FORMS = ("apply the changes to {r} only", "leave {c} as it is", "only edit {r}")
 
 
+_DESCRIPTIVE_LEADS = {
+    "simple": ("Transform it into {a} {theme}", "Turn this into {a} {theme}", "Make it {a} {theme}"),
+    "regular": ("Restyle this room as {a} {theme}", "Turn the interior into {a} {theme}", "Make it {a} {theme}"),
+    "complex": ("Give this scene {a} {theme} look", "Transform it into {a} {theme}",
+                "Reimagine the image as {a} {theme}"),
+}  # fmt: skip
+
+
 def goal_text(
     context: StyleContext,
     variant: str,
@@ -256,9 +277,12 @@ def goal_text(
     objects: tuple[str, ...],
     region: str | None,
     rng: np.random.Generator,
+    explicitness: str = "explicit",
 ) -> str:
-    """The goal sentence: a variant template filled with the requested changes and constraints."""
-    changes = join_words([str(rng.choice(REQUEST_FORMS[d])).format(p=value_phrase(d, v)) for d, v in targets.items()])
+    """The goal sentence: the changes (requested or described, see ``explicitness``) and the constraints."""
+    described = described_dimensions(targets, explicitness, rng)
+    requests = [str(rng.choice(REQUEST_FORMS[d])).format(p=value_phrase(d, v)) for d, v in targets.items()
+                if d not in described]  # fmt: skip
     clauses = [keep_phrase(d, context.get(d)) for d in preserve]
     if objects:
         clauses.append(str(rng.choice(_OBJECT_FORMS)).format(o=join_words([OBJECT_PLURALS[o] for o in objects])))
@@ -266,11 +290,22 @@ def goal_text(
         form = str(rng.choice(_REGION_FORMS))
         clauses.append(form.format(r=REGION_PHRASES[region], c=REGION_PHRASES[REGION_COMPLEMENT[region]]))
     keeps = (", but " + join_words(clauses)) if clauses else ""
+    theme_words = theme.replace("_", " ")
+    article = "an" if theme_words[:1] in "aeiou" else "a"
+    if described:
+        # A Simple goal's place is its location: the place's name is the location's description.
+        cues = [cue(d, v, rng) for d, v in targets.items() if d in described and not (variant == "simple" and
+                d == "location")]  # fmt: skip
+        text = str(rng.choice(_DESCRIPTIVE_LEADS[variant])).format(a=article, theme=theme_words)
+        if cues:
+            text += " with " + join_words(cues)
+        if requests:
+            text += (", and " if cues else ": ") + join_words(requests)
+        return text + keeps + "."
+    changes = join_words(requests)
     templates = {"simple": _SIMPLE_TEMPLATES, "regular": _REGULAR_TEMPLATES, "complex": _COMPLEX_TEMPLATES}[variant]
     template = str(rng.choice(templates))
-    theme_words = theme.replace("_", " ")
     return template.format(
-        changes=changes, Changes=changes[:1].upper() + changes[1:], keeps=keeps, theme=theme_words,
-        a="an" if theme_words[:1] in "aeiou" else "a",
+        changes=changes, Changes=changes[:1].upper() + changes[1:], keeps=keeps, theme=theme_words, a=article,
         Theme=theme_words[:1].upper() + theme_words[1:],
     )  # fmt: skip

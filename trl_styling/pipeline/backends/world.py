@@ -1,5 +1,6 @@
-"""The hermetic world's backends: procedural renderer, oracle context extractor, rule teacher, parametric
-editor, programmatic judge. All CPU and numpy; each is registered under the name ``"world"``.
+"""The hermetic world's backends: procedural renderer, oracle context extractor, rule teacher, editors,
+programmatic judge. All CPU and numpy; each is registered under the name ``"world"``. The ``"world"`` editor
+reads the instruction (the paper's path); ``"world_tools"`` executes the plan's tool calls instead.
 
 **Image metadata.** The world renderer records the context and the render seed of every picture in
 ``image.info`` (:data:`CONTEXT_KEY`, :data:`SEED_KEY`); the pipeline writes them as PNG text chunks, so
@@ -11,6 +12,7 @@ processors read pixels only.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,12 +32,15 @@ from trl_styling.pipeline.stages import (
 )
 from trl_styling.tools import Plan, ToolLibrary, resolve_library
 from trl_styling.world.editor import ParametricEditor
+from trl_styling.world.instruction_editor import InstructionEditor
 from trl_styling.world.judge import JudgeResult, ProgrammaticJudge
 from trl_styling.world.renderer import render_state, to_pil
 from trl_styling.world.teacher import RuleTeacher, TeacherNoise
 
 if TYPE_CHECKING:
     from trl_styling.pipeline.stages import Goal
+
+logger = logging.getLogger(__name__)
 
 CONTEXT_KEY = "trl_styling.context"
 SEED_KEY = "trl_styling.seed"
@@ -164,14 +169,13 @@ class TeacherPlanner:
         return [PlanProposal(plan=plan) for plan in plans]
 
 
-@register_backend("edit", "world")
+@register_backend("edit", "world_tools")
 class WorldEditor:
-    """The parametric editor: executes the plan's tool calls on the pixels and the symbolic state.
+    """The executable-tools path (RetouchIQ/MonetGPT style): executes the plan's tool calls on the pixels.
 
-    It executes the *plan*; the instruction is recorded in the data for text-driven editors and is not
-    read. With the render's ``scene`` (the pipeline) or a world picture's metadata (the agent) masks and
-    geometry are exact; on any other picture the world's scene for the context is an approximation
-    (see :mod:`trl_styling.world.editor`).
+    The instruction is recorded in the data and not read. With the render's ``scene`` (the pipeline) or a
+    world picture's metadata (the agent) masks and geometry are exact; on any other picture the world's scene
+    for the context is an approximation (see :mod:`trl_styling.world.editor`).
     """
 
     def __init__(self, *, library: ToolLibrary | str, seed: int = 0, max_size: int = 1024, **_: Any) -> None:
@@ -188,12 +192,47 @@ class WorldEditor:
         scene: Any = None,
         seed: int = 0,
     ) -> EditedImage:
-        render_seed = getattr(scene, "seed", None)
-        if render_seed is None:
-            _, render_seed = image_metadata(image)
-        result = self.editor.edit(image, context, plan, self.library, scene=scene,
-                                  seed=int(seed if render_seed is None else render_seed))  # fmt: skip
+        result = self.editor.edit(
+            image, context, plan, self.library, scene=scene, seed=_render_seed(image, scene, seed)
+        )
         return EditedImage(image=result.image, context=result.context, trace=result.trace, scene=result.scene)
+
+
+@register_backend("edit", "world")
+class WorldInstructionEditor:
+    """The default edit path, as in the paper: the editor reads the *instruction* (Stage 3 -> 4).
+
+    :class:`~trl_styling.world.instruction_editor.InstructionEditor` maps its phrases onto the world's
+    vocabulary and applies what it understood; the plan is not executed. What it did not understand is
+    logged and changes nothing. ``"world_tools"`` executes the plan instead.
+    """
+
+    def __init__(self, *, library: ToolLibrary | str | None = None, seed: int = 0, max_size: int = 1024,
+                 **_: Any) -> None:  # fmt: skip
+        self.editor = InstructionEditor(seed=seed, max_size=max_size)
+
+    def edit(
+        self,
+        image: Image.Image,
+        context: StyleContext,
+        plan: Plan | None,
+        instruction: str,
+        *,
+        scene: Any = None,
+        seed: int = 0,
+    ) -> EditedImage:
+        result = self.editor.edit_text(image, context, instruction, scene=scene, seed=_render_seed(image, scene, seed))
+        reading = result.reading
+        if not reading.fully_understood:
+            logger.debug("instruction editor did not use: %s", reading.to_dict())
+        return EditedImage(image=result.image, context=result.context, trace=result.trace, scene=result.scene)
+
+
+def _render_seed(image: Image.Image, scene: Any, seed: int) -> int:
+    render_seed = getattr(scene, "seed", None)
+    if render_seed is None:
+        _, render_seed = image_metadata(image)
+    return int(seed if render_seed is None else render_seed)
 
 
 @register_backend("judge", "world")
