@@ -35,6 +35,18 @@ def _final(text: str, context: StyleContext = CONTEXT) -> dict[str, str | None]:
     return execute_plan(context, read_instruction(text, context).plan, "regular").final.to_dict()
 
 
+def _applied(trace) -> list[tuple]:
+    """What the pixels replay: each unblocked change with its strength, region, keeps and refinements (the
+    synthesizer does not word refinements that change nothing: "none", "neutral", "unchanged")."""
+    return sorted(
+        (c.dimension, c.new, round(c.strength, 4), c.region, c.keeps, tuple(sorted(
+            (k, v) for k, v in c.params.items()
+            if k not in ("blend_mode", "blending_mode", "timing") and v not in ("none", "neutral", "unchanged")
+        )))
+        for c in trace.effective_changes()
+    )  # fmt: skip
+
+
 def _other(dim: str, value: str) -> str:
     return next(v for v in DIMENSION_VALUES[dim] if v != value)
 
@@ -65,6 +77,7 @@ def test_the_oracle_and_teacher_read_back_to_the_executed_plan(variant: str) -> 
             reading = read_instruction(synthesize_instruction(plan, context), context)
             read = execute_plan(context, reading.plan, "regular")
             assert read.final == executed.final, reading.text
+            assert _applied(read) == _applied(executed), reading.text
             assert set(read.protected_dimensions) == set(executed.protected_dimensions), reading.text
             assert set(read.protected_objects) == set(executed.protected_objects), reading.text
             assert reading.fully_understood, reading
@@ -138,3 +151,57 @@ def test_default_edit_backend_reads_the_instruction_and_world_tools_executes_the
     executed = get_backend("edit", "world_tools", library="simple").edit(image, CONTEXT, plan, instruction, seed=1)
     assert (read.context.weather, read.context.season) == ("heavy_rain", "summer_lush")
     assert (executed.context.weather, executed.context.season) == ("clear_sky", "winter_snow")
+
+
+@pytest.mark.parametrize(
+    ("text", "season", "weather"),
+    [
+        ("Turn the season to autumn with falling leaves, not snowy winter.", "autumn_falling", "clear_sky"),
+        ("Add heavy rain, no thunderstorm.", "summer_lush", "heavy_rain"),
+        ("Make it snowy winter with no heavy rain.", "winter_snow", "clear_sky"),
+        ("Make it snowy winter rather than autumn with falling leaves.", "winter_snow", "clear_sky"),
+        ("Don't make it snowy winter.", "summer_lush", "clear_sky"),
+    ],
+)
+def test_negated_values_are_reported_not_applied(text: str, season: str, weather: str) -> None:
+    reading = read_instruction(text, CONTEXT)
+    assert any(note.startswith("negated") for note in reading.unsupported), reading
+    final = _final(text)
+    assert (final["season"], final["weather"]) == (season, weather)
+
+
+def test_conditions_anywhere_are_reported_and_change_nothing() -> None:
+    for text in ("Add heavy rain if it is snowy winter.", "When it is snowy winter, add heavy rain."):
+        reading = read_instruction(text, CONTEXT)
+        assert reading.plan.steps == () and reading.unsupported[0].startswith("a condition"), text
+
+
+def test_keep_clauses_are_read_as_keeps_wherever_the_verb_stands() -> None:
+    for text in ("Please keep the art deco architecture and add heavy rain.",
+                 "Make sure to keep the art deco architecture, then add heavy rain.",
+                 "Keep the people while you add heavy rain."):  # fmt: skip
+        final = _final(text)
+        assert final["weather"] == "heavy_rain" and final["architecture"] == "art_deco", text
+    assert _final("Make it autumn with falling leaves, leaves everywhere, and a golden sunset.")["time_of_day"] == (
+        "sunset_golden"
+    )
+    reading = read_instruction("Keep the snowy winter season.", CONTEXT)
+    assert "the picture's season is 'lush summer'" in reading.unsupported[0]
+
+
+def test_a_clause_region_limits_only_what_follows_it() -> None:
+    text = "For a weather drama, change the weather to heavy rain, in the top half only."
+    plan = read_instruction(text, CONTEXT).plan
+    assert [s.tool for s in plan] == ["exclude_region", "weather_conditions"]
+    assert plan.steps[0].arguments["region_type"] == "bottom_half"
+    text = "Change the weather to heavy rain, then for a seasonal transformation, turn the season to snowy winter, "
+    text += "in the top half only."
+    trace = execute_plan(CONTEXT, read_instruction(text, CONTEXT).plan, "regular")
+    assert {c.dimension: c.region for c in trace.changes} == {"weather": None, "season": "top_half"}
+
+
+def test_many_changes_in_one_clause_are_capped_and_reported() -> None:
+    text = "At 50% strength: make it snowy winter, heavy rain, dusk, a vintage sepia color grade, an oil painting "
+    text += "and dense fog."
+    result = InstructionEditor(seed=0).edit_text(render_scene(CONTEXT, seed=0, size=32), CONTEXT, text)
+    assert "more than 5 changes" in result.reading.unsupported[-1]

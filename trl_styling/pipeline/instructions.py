@@ -57,12 +57,12 @@ CHANGE_FORMS: dict[str, str] = {
 NONE_CLEAR = "clear the air of any atmospheric effects"
 GENERAL_PRESERVATION = "Preserve the original composition and leave everything not mentioned unchanged."
 
-_SHADOWS = {"long_left": "long shadows falling to the left", "long_right": "long shadows falling to the right",
+SHADOW_PHRASES = {"long_left": "long shadows falling to the left", "long_right": "long shadows falling to the right",
             "short_overhead": "short overhead shadows", "soft_diffuse": "soft, diffuse shadows"}  # fmt: skip
-_VEGETATION = {"foliage_color": "recoloring the foliage", "density": "changing how dense the foliage is",
+VEGETATION_PHRASES = {"foliage_color": "recoloring the foliage", "density": "changing how dense the foliage is",
                "type": "changing the kinds of plants"}  # fmt: skip
-_TEMPERATURE = {"snow": "with snow on the ground", "heat_haze": "with shimmering heat haze"}
-_DIRECTIONS = {
+TEMPERATURE_PHRASES = {"snow": "with snow on the ground", "heat_haze": "with shimmering heat haze"}
+GRADIENT_PHRASES = {
     "top_to_bottom": "from full strength at the top to none at the bottom",
     "bottom_to_top": "from full strength at the bottom to none at the top",
     "left_to_right": "from full strength on the left to none on the right",
@@ -139,13 +139,13 @@ class _Writer:
         elif tool == "time_of_day":
             if "sky_color" in args:
                 out.append(f"with a {get('sky_color').replace('_', ' ')} sky")
-            if get("shadow_direction") in _SHADOWS:
-                out.append(f"with {_SHADOWS[get('shadow_direction')]}")
+            if get("shadow_direction") in SHADOW_PHRASES:
+                out.append(f"with {SHADOW_PHRASES[get('shadow_direction')]}")
         elif tool == "season_cycle":
             if "vegetation_change" in args:
-                out.append(_VEGETATION[get("vegetation_change")])
-            if get("temperature_effects") in _TEMPERATURE:
-                out.append(_TEMPERATURE[get("temperature_effects")])
+                out.append(VEGETATION_PHRASES[get("vegetation_change")])
+            if get("temperature_effects") in TEMPERATURE_PHRASES:
+                out.append(TEMPERATURE_PHRASES[get("temperature_effects")])
         elif tool == "weather_conditions" and get("visibility_change"):
             out.append("letting it reduce visibility")
         elif tool == "mood_lighting":
@@ -209,7 +209,7 @@ class _Writer:
             self.clauses.append("at the same time, " + join_words(parts) + (f" ({mode} blending)" if mode else ""))
         elif tool == "graduated_effect":
             curve = args.get("intensity_curve", "linear")
-            direction = _DIRECTIONS[args["gradient_direction"]]
+            direction = GRADIENT_PHRASES[args["gradient_direction"]]
             self.clauses.append(f"{self.action(args['base_action'])}, graduated {direction} with a {curve} falloff")
         elif tool == "layered_transformation":
             layers = [f"{self.action(layer['action'])} at {_percent(layer['opacity'])} opacity"

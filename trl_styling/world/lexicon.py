@@ -291,7 +291,8 @@ light colors color boosting reducing saturation shifting white balance warmer co
 contrast shadows shadow depth density spread evenly localized patches falling visibility reduce dense
 moderate heavy subtle medium high low changes kinds kind plants plant recoloring dense how with sky
 buildings building era props vehicles clothing technology people's air atmosphere season weather mood
-palette setting surroundings interior room atmospheric effects restyled redesign turned if when where which what who
+palette setting surroundings interior room atmospheric effects alter full none fading toward
+while remains remain restyled redesign turned if when where which what who
 """.split()
 
 

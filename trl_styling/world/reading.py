@@ -1,27 +1,31 @@
 """How the world's instruction-following editor reads free text: an instruction (template or VLM) or a raw goal.
 
 :func:`read_instruction` turns text into a plan of the Regular library, which the parametric editor then
-executes on the pixels, so a read instruction has exactly the pixel effects and protections of the tools:
+executes on the pixels, so what is read has the pixel effects and protections of the tools:
 
 * **Clauses.** Sentences split at ``.``/``!``/``?``; a sentence splits into *steps* at the synthesizer's
-  joiners (", then", ", and finally"). A step's parts (split at commas, "and", "but", ";") are read in a
-  *mode* set by their first words and carried to the next part: **change** (change, move, give, add, ...),
-  **keep** (keep, preserve, leave, don't alter, retain), or **condition** ("if ...": not supported,
-  reported, its values are not applied).
+  joiners (", then", ", and finally"). A step's parts (split at commas, ";", "and", "but", "while") are read
+  in a *mode* set by their first words (after "please", "also", "make sure to", ...) and carried to the next
+  part: **change** (change, move, give, add, ...) or **keep** (keep, preserve, leave, don't alter, retain;
+  "... stays the same").
 * **Changes.** Every lexicon phrase in a change part (:mod:`~trl_styling.world.lexicon`) sets its dimension.
   Several changes in one step become one ``parallel_transform`` (``sequence_transform`` when two touch one
-  dimension); ``at N% strength`` / ``at N% opacity`` a ``layered_transformation``; "partially blend the
-  scene into" half a location change; ``graduated <direction> with a <curve> falloff`` a
-  ``graduated_effect``; "make sure the X stays Y" restates Y (a no-op the judge sees as redundant).
+  dimension or the step says "in sequence"); ``at N% strength`` (the step) / ``at N% opacity`` (its layer) a
+  ``layered_transformation``; "partially blend the scene into" half a location change; ``graduated
+  <direction> with a <curve> falloff`` a ``graduated_effect``; "make sure the X stays Y" restates Y (a no-op
+  the judge sees as redundant). The synthesizer's refinements of a change (sky colour, intensity, shadows,
+  kept subjects or clothing, saturation, ...) are read back into the call's arguments.
 * **Constraints in words.** Values, dimension nouns ("the current season") or objects ("the people") in a
   keep part are protected for the whole instruction (``preserve_attribute`` / ``preserve_object_category``;
   "keep the rendering style of the people" is ``style_only``). "Leave <region> untouched (by the following
-  changes)" excludes the region (from that step on / for everything); "only edit <region>", "apply the
-  changes to <region> only" and "in <region> only" exclude its complement for everything.
-* **Never a silent guess.** A phrase that names values of several dimensions with no hint word deciding
-  (:data:`~trl_styling.world.lexicon.DIMENSION_HINTS`) is reported in ``ambiguous`` and not applied; words
-  that are neither lexicon phrases nor structure words are reported in ``not_understood``; unsupported
-  constructs (conditions, spatial profiles, selective blends) in ``unsupported``.
+  changes)" excludes the region (from that step on / for everything); "only edit <region>" and "apply the
+  changes to <region> only" exclude its complement for everything; "..., in <region> only" limits its step,
+  which a Regular plan can express only when every later change shares the region.
+* **Never a silent guess.** A phrase that names values of several dimensions with no hint word in its part
+  deciding (:data:`~trl_styling.world.lexicon.DIMENSION_HINTS`) is reported in ``ambiguous`` and not applied.
+  Negated values ("not winter", "no rain", "rather than autumn"), conditions ("if ...", "when ..."), spatial
+  profiles, blends by region and regions a Regular plan cannot express are reported in ``unsupported`` and
+  not applied. Words that are neither lexicon phrases nor structure words are reported in ``not_understood``.
 
 Deterministic: the same text and context give the same reading.
 """
@@ -33,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trl_styling.context import StyleContext
+from trl_styling.tools.complex import STYLING_ACTIONS
 from trl_styling.tools.plan import Plan, PlanStep
 from trl_styling.tools.vocab import ATOMIC_TOOLS
 from trl_styling.world.executor import COMPLEMENT
@@ -48,63 +53,31 @@ from trl_styling.world.lexicon import (
     words,
 )
 from trl_styling.world.oracle import DIM_TOOLS
+from trl_styling.world.phrases import bare_phrase
+from trl_styling.world.refinements import refinements
 
 READER_LIBRARY = "regular"
-KEEP_STARTS = (
-    "keep",
-    "keeping",
-    "preserve",
-    "preserving",
-    "leave",
-    "leaving",
-    "don't",
-    "do not",
-    "retain",
-    "maintain",
-    "without changing",
-    "protect",
+MAX_ACTIONS = 5  # the Regular library's composites hold 2-5 actions
+LEADING_FILLERS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(f.split()) for f in ("make sure to", "be sure to", "please", "also", "just", "then", "now", "you", "we")
 )
-CHANGE_STARTS = (
-    "change",
-    "move",
-    "set",
-    "make",
-    "turn",
-    "restyle",
-    "give",
-    "apply",
-    "render",
-    "fill",
-    "add",
-    "bring",
-    "use",
-    "grade",
-    "relight",
-    "show",
-    "update",
-    "relocate",
-    "take",
-    "transform",
-    "clear",
-    "partially",
-    "reimagine",
-    "at once",
-    "at the same time",
-    "in sequence",
-    "for",
+_KEEP_VERBS = "keep keeping preserve preserving leave leaving retain maintain protect".split()
+KEEP_STARTS: tuple[tuple[str, ...], ...] = (
+    *((verb,) for verb in _KEEP_VERBS),
+    *((*negation, verb) for negation in (("don't",), ("do", "not")) for verb in ("alter", "change", "touch")),
 )
+CHANGE_STARTS: frozenset[str] = frozenset(
+    "change move set make turn restyle give apply render fill add bring use grade relight show update relocate "
+    "take transform clear partially reimagine at in for".split()
+)
+NEGATIONS: frozenset[str] = frozenset("no not never without avoid instead rather less nor except don't".split())
+CONDITIONS: frozenset[str] = frozenset({"if", "when", "whenever", "unless"})
 _JOINERS = re.compile(r",\s*(?:and\s+finally|then)\s+", re.IGNORECASE)
-_PARTS = re.compile(r"(,|;|:|\s+and\s+|\s+but\s+)", re.IGNORECASE)
-_PERCENT = re.compile(r"at (\d{1,3})% (strength|opacity)")
-_STYLING_HEADER = re.compile(r"^\s*for an? [a-z -]+?,\s*", re.IGNORECASE)
-_DIRECTIONS = {
-    "top_to_bottom": "at the top to none at the bottom",
-    "bottom_to_top": "at the bottom to none at the top",
-    "left_to_right": "on the left to none on the right",
-    "right_to_left": "on the right to none on the left",
-    "center_outward": "in the center fading out",
-    "edges_inward": "at the edges fading out",
-}
+_PARTS = re.compile(r"(,|;|:|\s+and\s+|\s+but\s+|\s+while\s+)", re.IGNORECASE)
+_PERCENT = re.compile(r"at (\d{1,3}) ?% (strength|opacity)")
+_STYLING_HEADER = re.compile(
+    r"^\s*for an? (" + "|".join(name.replace("_", " ") for name in STYLING_ACTIONS) + r"),\s*", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -132,12 +105,50 @@ class InstructionReading:
 
 
 @dataclass
+class _Change:
+    dim: str
+    value: str
+    strength: float = 1.0
+    arguments: dict[str, Any] = field(default_factory=dict)  # refinements read back from the text
+
+
+@dataclass
 class _Step:
-    changes: list[tuple[str, str, float]] = field(default_factory=list)  # (dim, value, strength)
-    mode: str = "parallel"
-    partial_location: bool = False
+    changes: list[_Change] = field(default_factory=list)
+    sequential: bool = False  # "in sequence" / a dimension changed twice: sequence_transform
     graduated: tuple[str, str] | None = None  # (direction, curve)
     exclude: tuple[str, str] | None = None  # positional exclude_region (region, strength)
+    region: str | None = None  # "..., in <region> only"
+
+
+@dataclass
+class _Part:
+    text: str
+    tokens: list[str]
+    offset: int  # position of the first token in the step's token stream
+    opacity: float = 1.0
+
+
+def _skip_fillers(tokens: list[str]) -> list[str]:
+    changed = True
+    while changed:
+        changed = False
+        for filler in LEADING_FILLERS:
+            if tuple(tokens[: len(filler)]) == filler:
+                tokens, changed = tokens[len(filler) :], True
+    return tokens
+
+
+def _mode(tokens: list[str], has_values: bool, mode: str) -> str:
+    """The part's mode from its first words; a part that starts with neither kind of verb keeps ``mode``."""
+    head = _skip_fillers(tokens)
+    if any(tuple(head[: len(start)]) == start for start in KEEP_STARTS):
+        return "keep"
+    if not has_values and ({"stays", "stay", "remains", "remain"} & set(tokens)):
+        return "keep"  # "make sure the weather stays the same"
+    if head and head[0] in CHANGE_STARTS:
+        return "change"
+    return mode
 
 
 class _Reader:
@@ -151,7 +162,7 @@ class _Reader:
         self.ambiguous: list[str] = []
         self.unsupported: list[str] = []
 
-    # ------------------------------------------------------------------------------------------ reading
+    # ------------------------------------------------------------------------------------------ steps
 
     def read(self, text: str) -> None:
         for sentence in re.split(r"(?<=[.!?])\s+|\n+", text.strip()):
@@ -160,74 +171,138 @@ class _Reader:
                 mode = self.step(chunk, mode)
 
     def step(self, chunk: str, mode: str) -> str:
-        step = _Step()
         lowered = chunk.lower()
-        if lowered.startswith(("in sequence", "at once")):
-            step.mode = "sequence"
+        if CONDITIONS & set(words(chunk)):
+            self.unsupported.append(f"a condition (nothing of it applied): {chunk.strip()!r}")
+            return mode
+        step = _Step(sequential=lowered.startswith("in sequence"))
         header = _STYLING_HEADER.match(chunk)
         if header:
             chunk = chunk[header.end() :]
+        self._step_modifiers(chunk, lowered, step)
+        parts, tokens = self._parts(chunk)
+        matches = find_values(tokens)
+        for part in parts:
+            end = part.offset + len(part.tokens)
+            mine = [m for m in matches if m.start < end and m.end > part.offset]
+            mode = self.part(part, mine, mode, step)
+        scale = [int(v) / 100 for v, kind in _PERCENT.findall(lowered) if kind == "strength"]
+        for change in step.changes:
+            change.strength *= scale[-1] if scale else 1.0
+            change.arguments.update(refinements(change.dim, lowered))
+        if step.changes or step.exclude:
+            self.steps.append(step)
+        return mode
+
+    def _step_modifiers(self, chunk: str, lowered: str, step: _Step) -> None:
+        from trl_styling.pipeline.instructions import GRADIENT_PHRASES
+
         if "graduated" in lowered:
-            direction = next((d for d, p in _DIRECTIONS.items() if p in lowered), None)
+            direction = next((d for d, p in GRADIENT_PHRASES.items() if p in lowered), None)
             curve = next((c for c in ("exponential", "sigmoid", "linear") if f"{c} falloff" in lowered), "linear")
-            if direction is not None:
+            if direction is None:
+                self.unsupported.append(f"a gradient direction (applied evenly): {chunk.strip()!r}")
+            else:
                 step.graduated = (direction, curve)
         if re.search(r"\(\d{1,3}%\)", chunk):
             self.unsupported.append(f"a blend by region (read as plain changes): {chunk.strip()!r}")
         if "the following" in lowered and "gradient" in lowered:
             self.unsupported.append(f"a spatial profile (ignored): {chunk.strip()!r}")
-        step.partial_location = "partially blend the scene into" in lowered
-        strength_all = [int(v) / 100 for v, kind in _PERCENT.findall(lowered) if kind == "strength"]
-        # Values are matched on the whole step, so a phrase with a comma ("dramatic, high-contrast") stays one.
-        # Separators ("and", "but") stay in the token stream, as the last words of the part before them.
+        if (
+            re.search(r"\b(strength|opacity)\b", lowered)
+            and not _PERCENT.search(lowered)
+            and "full strength" not in lowered
+        ):
+            self.unsupported.append(f"a strength that is not a percentage (applied fully): {chunk.strip()!r}")
+
+    @staticmethod
+    def _parts(chunk: str) -> tuple[list[_Part], list[str]]:
+        """The step's parts and its token stream. Values are matched on the whole stream, so a phrase with a
+        comma ("dramatic, high-contrast") stays one; separators stay in the stream, after the part before
+        them. A ";" starts a new layer: an opacity applies to the changes of its own layer."""
         pieces = _PARTS.split(chunk)
-        parts, spans, tokens = [], [], []
+        parts: list[_Part] = []
+        tokens: list[str] = []
+        layer: list[_Part] = []
         for k in range(0, len(pieces), 2):
+            separator = pieces[k + 1] if k + 1 < len(pieces) else ""
             piece_words = words(pieces[k])
-            separator = words(pieces[k + 1]) if k + 1 < len(pieces) else []
             if piece_words:
-                parts.append(pieces[k])
-                spans.append((len(tokens), len(tokens) + len(piece_words) + len(separator)))
-            tokens += piece_words + separator
-        matches = find_values(tokens)
-        chunk_hints = hinted_dimensions(tokens)
-        for part, (lo, hi) in zip(parts, spans, strict=True):
-            mine = [m for m in matches if m.start < hi and m.end > lo]
-            mode = self.part(part, tokens[lo:hi], lo, mine, mode, step, chunk_hints)
-        if strength_all:
-            step.changes = [(d, v, s * strength_all[-1]) for d, v, s in step.changes]
-        if step.changes or step.exclude:
-            self.steps.append(step)
+                part = _Part(pieces[k], piece_words + words(separator), len(tokens))
+                parts.append(part)
+                layer.append(part)
+            tokens += piece_words + words(separator)
+            if separator.strip() == ";" or k + 2 >= len(pieces):
+                text = " ".join(p.text for p in layer).lower()
+                found = [int(v) / 100 for v, kind in _PERCENT.findall(text) if kind == "opacity"]
+                for part in layer:
+                    part.opacity = found[-1] if found else 1.0
+                layer = []
+        return parts, tokens
+
+    # ------------------------------------------------------------------------------------------ parts
+
+    def part(self, part: _Part, matches: list[Match], mode: str, step: _Step) -> str:
+        tokens, offset = part.tokens, part.offset
+        used = {i for m in matches for i in range(max(m.start - offset, 0), min(m.end - offset, len(tokens)))}
+        own = [m for m in matches if m.start >= offset and m.candidates]  # a phrase counts in its first part
+        mode = _mode(tokens, bool(own), mode)
+        if "%" in part.text:
+            used |= {i for i, t in enumerate(tokens) if t.isdigit()}
+        used |= self._regions(part, mode, step, used)
+        hints = hinted_dimensions(tokens)
+        boundary = 0
+        for match in own:
+            start = match.start - offset
+            negation = NEGATIONS & set(tokens[boundary:start])
+            boundary = match.end - offset
+            if mode == "change" and negation:
+                used |= {i for i in range(len(tokens)) if tokens[i] in negation}
+                self.unsupported.append(f"negated {match.text!r} (not applied)")
+                continue
+            dim_value = self._resolve(match, hints)
+            if dim_value is None:
+                continue
+            dim, value = dim_value
+            if mode == "keep":
+                self._keep(dim, value)
+            elif all((c.dim, c.value) != (dim, value) for c in step.changes):  # "city downtown" is one change
+                step.changes.append(_Change(dim, value, part.opacity))
+        if mode == "keep":
+            used |= self._keep_nouns(tokens, used)
+        self._report(tokens, used)
         return mode
 
-    def part(
-        self,
-        part: str,
-        tokens: list[str],
-        offset: int,
-        matches: list[Match],
-        mode: str,
-        step: _Step,
-        chunk_hints: set[str],
-    ) -> str:
-        head = " ".join(tokens[:3])
-        if tokens[0] == "if":
-            self.unsupported.append(f"a condition (its values not applied): {part.strip()!r}")
-            return "condition"
-        if any(head.startswith(s) for s in KEEP_STARTS):
-            mode = "keep"
-        elif any(head.startswith(s) for s in CHANGE_STARTS) or mode == "condition":
-            mode = "change"
-        used = {i for m in matches for i in range(max(m.start - offset, 0), min(m.end - offset, len(tokens)))}
-        matches = [m for m in matches if m.start >= offset and m.candidates]  # a phrase counts in its first part
-        opacity = _PERCENT.search(part.lower())
-        strength = int(opacity.group(1)) / 100 if opacity and opacity.group(2) == "opacity" else 1.0
-        only = "only" in tokens
+    def _resolve(self, match: Match, hints: set[str]) -> tuple[str, str] | None:
+        candidates = match.candidates
+        if len({d for d, _ in candidates}) > 1:
+            candidates = tuple((d, v) for d, v in candidates if d in hints)
+            if len({d for d, _ in candidates}) != 1:
+                dims = sorted({d for d, _ in match.candidates})
+                self.ambiguous.append(f"{match.text!r} could be the {' or the '.join(dims)}")
+                return None
+        return candidates[0]
+
+    def _keep(self, dim: str, value: str) -> None:
+        current = self.context.get(dim)
+        if current is not None and current != value:
+            self.unsupported.append(
+                f"keep {bare_phrase(dim, value)!r}, but the picture's {dim} is {bare_phrase(dim, current)!r} "
+                "(kept as it is)"
+            )
+        self.preserve.append(dim)
+
+    def _regions(self, part: _Part, mode: str, step: _Step, used: set[int]) -> set[int]:
+        tokens = part.tokens
+        taken: set[int] = set()
+        head = _skip_fillers(tokens)
         for start, end, region in find_phrases(tokens, REGION_WORDS):
             if used & set(range(start, end)):
                 continue
-            used |= set(range(start, end))
-            if only:
+            taken |= set(range(start, end))
+            if "only" in tokens and head[:1] == ["in"]:
+                step.region = region  # "..., in the background only": this step
+            elif "only" in tokens:
                 self.global_excludes.append((COMPLEMENT[region], "complete"))
             elif mode == "keep":
                 how = "partial" if "mostly" in tokens else "complete"
@@ -235,24 +310,9 @@ class _Reader:
                     step.exclude = (region, how)
                 else:
                     self.global_excludes.append((region, how))
-        hints = hinted_dimensions(tokens) or chunk_hints
-        for match in matches:
-            candidates = match.candidates
-            if len({d for d, _ in candidates}) > 1:
-                candidates = tuple((d, v) for d, v in candidates if d in hints)
-                if len({d for d, _ in candidates}) != 1:
-                    dims = sorted({d for d, _ in match.candidates})
-                    self.ambiguous.append(f"{match.text!r} could be the {' or the '.join(dims)}")
-                    continue
-            dim, value = candidates[0]
-            if mode == "keep":
-                self.preserve.append(dim)
-            elif (dim, value) not in [(d, v) for d, v, _ in step.changes]:  # "city downtown" is one change
-                step.changes.append((dim, value, strength))
-        if mode == "keep":
-            used |= self._keep_nouns(tokens, used)
-        self._report(tokens, used)
-        return mode
+            else:
+                self.unsupported.append(f"a region without 'only' (applied to the whole image): {part.text.strip()!r}")
+        return taken
 
     def _keep_nouns(self, tokens: list[str], used: set[int]) -> set[int]:
         """Objects and dimension nouns of a keep part (``used``: words already read as values or regions)."""
@@ -274,7 +334,7 @@ class _Reader:
         known = structure_words()
         run: list[str] = []
         for i, token in enumerate([*tokens, ""]):
-            if token and i not in used and token not in known and not token.isdigit():
+            if token and i not in used and token not in known:
                 run.append(token)
             elif run:
                 self.unknown.append(" ".join(run))
@@ -284,77 +344,99 @@ class _Reader:
 
     def plan(self) -> Plan:
         out: list[PlanStep] = []
-        seen_regions: set[str] = set()
-        for region, how in self.global_excludes:
-            if region not in seen_regions:
-                seen_regions.add(region)
-                out.append(
-                    PlanStep(
-                        "Read: leave this region untouched.",
-                        "exclude_region",
-                        {"region_type": region, "exclusion_strength": how},
-                    )
-                )
+        for region, how in dict.fromkeys(self.global_excludes):
+            out.append(
+                _step("leave this region untouched", "exclude_region", region_type=region, exclusion_strength=how)
+            )
         preserve = list(dict.fromkeys(self.preserve))
         if preserve:
-            out.append(
-                PlanStep("Read: keep these unchanged.", "preserve_attribute", {"attributes_to_preserve": preserve})
-            )
+            out.append(_step("keep these unchanged", "preserve_attribute", attributes_to_preserve=preserve))
         for mode in ("identity", "style_only"):
-            cats = [c for c, m in self.objects.items() if m == mode]
-            if cats:
+            categories = [c for c, m in self.objects.items() if m == mode]
+            if categories:
                 out.append(
-                    PlanStep(
-                        "Read: keep these objects.",
+                    _step(
+                        "keep these objects",
                         "preserve_object_category",
-                        {"object_categories": cats, "preservation_mode": mode},
+                        object_categories=categories,
+                        preservation_mode=mode,
                     )
                 )
+        first_regional = self._step_region()
         state = self.context.to_dict()
-        for step in self.steps:
+        for i, step in enumerate(self.steps):
             if step.exclude is not None:
                 out.append(
-                    PlanStep(
-                        "Read: leave this region untouched by what follows.",
+                    _step(
+                        "leave this region untouched by what follows",
                         "exclude_region",
-                        {"region_type": step.exclude[0], "exclusion_strength": step.exclude[1]},
+                        region_type=step.exclude[0],
+                        exclusion_strength=step.exclude[1],
                     )
+                )
+            if first_regional is not None and i == first_regional[0]:
+                out.append(
+                    _step("only this region from here on", "exclude_region", region_type=COMPLEMENT[first_regional[1]])
                 )
             if step.changes:
                 out.append(self._change_step(step, state))
         return Plan(tuple(out))
 
+    def _step_region(self) -> tuple[int, str] | None:
+        """(index, region) where a step-limited region can start a mask that holds for every later change
+        (a step that only restates current values changes nothing, so its region does not matter)."""
+        state = self.context.to_dict()
+        effective = []
+        for i, step in enumerate(self.steps):
+            if any(state.get(c.dim) != c.value for c in step.changes):
+                effective.append((i, step.region))
+            state.update({c.dim: c.value for c in step.changes})
+        regional = [(i, region) for i, region in effective if region]
+        if not regional:
+            return None
+        first, region = regional[0]
+        if all(r == region for i, r in effective if i >= first):
+            return first, region
+        self.unsupported.append("a region limited to some changes only (applied to the whole image)")
+        return None
+
     def _change_step(self, step: _Step, state: dict[str, str | None]) -> PlanStep:
+        changes = step.changes
+        if len(changes) > MAX_ACTIONS:
+            self.unsupported.append(f"more than {MAX_ACTIONS} changes in one clause; kept the first {MAX_ACTIONS}")
+            changes = changes[:MAX_ACTIONS]
         actions = []
-        for dim, value, _ in step.changes:
-            tool = DIM_TOOLS[dim]
+        for change in changes:
+            tool = DIM_TOOLS[change.dim]
             _, source, target = ATOMIC_TOOLS[tool]
-            args: dict[str, Any] = {source: state.get(dim) or "unknown", target: value}
-            if dim == "location" and step.partial_location:
-                args["replace_mode"] = "partial"
+            args = {source: state.get(change.dim) or "unknown", target: change.value, **change.arguments}
             actions.append({"tool": tool, "arguments": args})
-        strengths = [s for _, _, s in step.changes]
+        for change in changes:
+            state[change.dim] = change.value
         if step.graduated is not None and len(actions) == 1:
             direction, curve = step.graduated
-            args = {"base_action": actions[0], "gradient_direction": direction, "intensity_curve": curve}
-            result = PlanStep("Read: a graduated change.", "graduated_effect", args)
-        elif any(s < 1.0 for s in strengths):
-            layers = [{"action": a, "opacity": round(s, 4)} for a, s in zip(actions, strengths, strict=True)]
-            result = PlanStep("Read: changes at partial strength.", "layered_transformation", {"layers": layers})
-        elif len(actions) == 1:
-            result = PlanStep("Read: a change.", actions[0]["tool"], actions[0]["arguments"])
-        else:
-            dims = [d for d, _, _ in step.changes]
-            sequence = step.mode == "sequence" or len(set(dims)) < len(dims)
-            tool, key = (
-                ("sequence_transform", "sub_actions") if sequence else ("parallel_transform", "parallel_actions")
+            return _step(
+                "a graduated change",
+                "graduated_effect",
+                base_action=actions[0],
+                gradient_direction=direction,
+                intensity_curve=curve,
             )
-            result = PlanStep("Read: changes together.", tool, {key: actions[:5]})
-            if len(actions) > 5:
-                self.unsupported.append(f"more than 5 changes in one clause; kept the first 5 of {len(actions)}")
-        for dim, value, _ in step.changes:
-            state[dim] = value
-        return result
+        if step.graduated is not None:
+            self.unsupported.append("a gradient over several changes (applied evenly)")
+        if any(c.strength < 1.0 for c in changes):
+            layers = [{"action": a, "opacity": round(c.strength, 4)} for a, c in zip(actions, changes, strict=True)]
+            return _step("changes at partial strength", "layered_transformation", layers=layers)
+        if len(actions) == 1:
+            return PlanStep("Read: a change.", actions[0]["tool"], actions[0]["arguments"])
+        dims = [c.dim for c in changes]
+        if step.sequential or len(set(dims)) < len(dims):
+            return _step("changes in order", "sequence_transform", sub_actions=actions)
+        return _step("changes together", "parallel_transform", parallel_actions=actions)
+
+
+def _step(what: str, tool: str, **arguments: Any) -> PlanStep:
+    return PlanStep(f"Read: {what}.", tool, arguments)
 
 
 def read_instruction(text: str, context: StyleContext | None = None) -> InstructionReading:
