@@ -144,7 +144,7 @@ def test_compare_methods_with_a_pretrained_base_trains_lora_adapters(tiny_lm_dir
     assert cfg.lora, "a pretrained base is adapted with LoRA"
     record = module.run_one(cfg, "simple", 0)
     assert record["base_planner"]["pretrained"] == str(Path(tiny_lm_dir).resolve())
-    assert "timings_s" in record and set(record["evaluations"]) == {"B", "S", "teacher", "oracle"}
+    assert "timings_s" in record and set(record["evaluations"]) == {"B", "S", "E", "teacher", "oracle"}
     adapter = tmp_path / "out" / "work" / "simple-s0" / "S" / "adapter_config.json"
     assert json.loads(adapter.read_text())["r"] == 16
 
