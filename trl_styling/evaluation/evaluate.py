@@ -193,14 +193,12 @@ def _score(
         final, trace, edited_image = edited.context, edited.trace, edited.image
         instruction = edited.reading.text if getattr(edited, "reading", None) is not None else ""
     else:
-        from trl_styling.pipeline.instructions import synthesize_instruction
         from trl_styling.world.executor import execute_plan
         from trl_styling.world.instruction_editor import InstructionEditor
-        from trl_styling.world.reading import READER_LIBRARY, read_instruction
 
         if isinstance(editor, InstructionEditor):
-            instruction = synthesize_instruction(plan.validate(library), context)
-            trace = execute_plan(context, read_instruction(instruction, context).plan, READER_LIBRARY)
+            instruction = editor.instruction(plan, library, context)
+            _, trace = editor.execute(context, instruction)
         else:
             trace = execute_plan(context, plan, library)
         final, edited_image = trace.final, None
@@ -228,14 +226,11 @@ def _score_edit_only(
 ) -> GoalResult:
     """E: the instruction editor reads the raw goal. The tool scores compare the dimensions it changed with
     the goal's targets (what it did, not a plan)."""
-    from trl_styling.world.executor import execute_plan
-    from trl_styling.world.reading import READER_LIBRARY, read_instruction
-
     if image is not None:
         edited = editor.edit_text(image, context, goal.text, seed=render_seed)
         trace, edited_image = edited.trace, edited.image
     else:
-        trace, edited_image = execute_plan(context, read_instruction(goal.text, context).plan, READER_LIBRARY), None
+        (_, trace), edited_image = editor.execute(context, goal.text), None
     final = trace.final
     score = judge.score(goal, context, final, trace=trace, original_image=image, edited_image=edited_image)
     scores = tool_scores(set(trace.changed_dimensions()), set(goal.targets))

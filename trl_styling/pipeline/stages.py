@@ -143,6 +143,7 @@ class EditedImage:
     context: StyleContext | None = None
     trace: Any = None
     scene: Any = None
+    reading: Any = None  # an instruction-following editor's report of what it did not use (world: InstructionReading)
 
 
 @dataclass(frozen=True)

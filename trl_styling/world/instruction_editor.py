@@ -26,7 +26,8 @@ from trl_styling.tools.plan import Plan
 from trl_styling.tools.specs import ToolLibrary
 
 from .editor import EditResult, ParametricEditor
-from .reading import READER_LIBRARY, read_instruction
+from .executor import ExecutionTrace, execute_plan
+from .reading import READER_LIBRARY, InstructionReading, read_instruction
 
 __all__ = ["InstructionEditor"]
 
@@ -79,11 +80,21 @@ class InstructionEditor:
         ``plan`` is validated against ``library`` first (an invalid plan raises ``ToolValidationError``, as
         with the tool-executing editor), so both editors accept and refuse the same plans.
         """
+        text = self.instruction(plan, library, context) if instruction is None else instruction
+        return self.edit_text(image, context, text, scene=scene, seed=seed)
+
+    @staticmethod
+    def instruction(plan: Plan, library: ToolLibrary | str, context: StyleContext) -> str:
+        """The template instruction for ``plan`` (validated against ``library`` first)."""
         from trl_styling.pipeline.instructions import synthesize_instruction
 
-        plan = plan.validate(library)
-        text = synthesize_instruction(plan, context) if instruction is None else instruction
-        return self.edit_text(image, context, text, scene=scene, seed=seed)
+        return synthesize_instruction(plan.validate(library), context)
+
+    @staticmethod
+    def execute(context: StyleContext, text: str) -> tuple[InstructionReading, ExecutionTrace]:
+        """The edit of ``text`` on the symbolic state only (no pixels): the reading and its trace."""
+        reading = read_instruction(text, context)
+        return reading, execute_plan(context, reading.plan, READER_LIBRARY)
 
 
 WORLD_EDITORS: dict[str, type] = {"instruction": InstructionEditor, "tools": ParametricEditor}

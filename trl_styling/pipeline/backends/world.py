@@ -225,7 +225,9 @@ class WorldInstructionEditor:
         reading = result.reading
         if not reading.fully_understood:
             logger.debug("instruction editor did not use: %s", reading.to_dict())
-        return EditedImage(image=result.image, context=result.context, trace=result.trace, scene=result.scene)
+        return EditedImage(
+            image=result.image, context=result.context, trace=result.trace, scene=result.scene, reading=reading
+        )
 
 
 def _render_seed(image: Image.Image, scene: Any, seed: int) -> int:
