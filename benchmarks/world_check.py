@@ -26,30 +26,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare_methods import WORLD_NOISE  # noqa: E402 - the one home of the world's noise settings
 
-PAPER = {"simple": {"mean": 3.92, "share_ge_3_5": 0.62}, "regular": {"mean": 3.74, "share_ge_3_5": 0.48}}
-
-
-def reward_statistics(dataset: Any) -> dict[str, float]:
-    rows = [row for split in dataset.values() for row in split.select_columns(["group_id", "reward"])]
-    rewards = np.array([r["reward"] for r in rows if r["reward"] is not None], dtype=float)
-    groups: dict[str, list[float]] = {}
-    for row in rows:
-        if row["reward"] is not None:
-            groups.setdefault(row["group_id"], []).append(float(row["reward"]))
-    spread = [float(np.std(v)) for v in groups.values() if len(v) > 1]
-    return {
-        "trajectories": len(rewards),
-        "mean": float(rewards.mean()),
-        "std": float(rewards.std()),
-        "share_ge_3_5": float((rewards >= 3.5).mean()),
-        "rollouts_per_group": len(rewards) / len(groups),
-        "within_group_std": float(np.mean(spread)),
-    }
+PAPER = {"simple": {"mean": 3.92, "frac_ge_3_5": 0.62}, "regular": {"mean": 3.74, "frac_ge_3_5": 0.48}}
 
 
 def check(variant: str, explicitness: str, num_groups: int, eval_goals: int, out_dir: Path) -> dict[str, Any]:
     from datasets import concatenate_datasets, load_from_disk
 
+    from trl_styling.data import reward_statistics
     from trl_styling.evaluation import EditOnly, OraclePlanner, evaluate_planner
     from trl_styling.pipeline import GenerationConfig, generate_dataset, get_backend, load_group_specs
 
@@ -72,7 +55,7 @@ def check(variant: str, explicitness: str, num_groups: int, eval_goals: int, out
                    planners.items()}  # fmt: skip
     edit_only = evaluations["E"].results
     return {
-        "rewards": reward_statistics(dataset),
+        "rewards": reward_statistics(rows),
         "planners": {
             name: {
                 "reward": e.summary["reward"].to_dict(),
@@ -104,12 +87,12 @@ def table(results: dict[str, Any]) -> str:
         variant, explicitness = key.split("/")
         stats, paper, p = r["rewards"], PAPER.get(variant, {}), r["planners"]
         mean = f"{stats['mean']:.2f}" + (f" ({paper['mean']:.2f})" if paper else "")
-        share = f"{stats['share_ge_3_5']:.0%}" + (f" ({paper['share_ge_3_5']:.0%})" if paper else "")
+        share = f"{stats['frac_ge_3_5']:.0%}" + (f" ({paper['frac_ge_3_5']:.0%})" if paper else "")
         cells = [f"{p[name]['reward']['mean']:.2f}" for name in ("E", "teacher", "oracle (instruction)")]
         lines.append(
-            f"| {variant} | {explicitness} | {mean} | {share} | {stats['rollouts_per_group']:.1f} | "
-            f"{stats['within_group_std']:.2f} | {r['oracle_instruction_over_executed']:.3f} | {' | '.join(cells)} | "
-            f"{r['E_goals_fully_understood']:.0%} |"
+            f"| {variant} | {explicitness} | {mean} | {share} | {stats['mean_group_size']:.1f} | "
+            f"{stats['mean_within_group_std']:.2f} | {r['oracle_instruction_over_executed']:.3f} | "
+            f"{' | '.join(cells)} | {r['E_goals_fully_understood']:.0%} |"
         )
     return "\n".join(lines)
 

@@ -204,7 +204,9 @@ class Match:
     candidates: tuple[tuple[str, str], ...]
 
 
-def _phrase_table() -> dict[tuple[str, ...], tuple[tuple[str, str], ...]]:
+@cache
+def phrase_table() -> dict[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """word tuple -> the (dimension, value) pairs it may name (qualifier phrases: none)."""
     table: dict[tuple[str, ...], list[tuple[str, str]]] = {}
 
     def add(phrase: str, dim: str, value: str) -> None:
@@ -221,12 +223,6 @@ def _phrase_table() -> dict[tuple[str, ...], tuple[tuple[str, str], ...]]:
     for phrase in QUALIFIER_PHRASES:
         table.setdefault(tuple(words(phrase)), [])
     return {key: tuple(values) for key, values in table.items()}
-
-
-@cache
-def phrase_table() -> dict[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """word tuple -> the (dimension, value) pairs it may name."""
-    return _phrase_table()
 
 
 def find_values(tokens: list[str]) -> list[Match]:
@@ -301,4 +297,4 @@ def structure_words() -> frozenset[str]:
     """Words that carry no value: articles, template verbs, constraint words, dimension nouns."""
     extra = {w for phrase in (*REGION_PHRASES.values(), *DIM_NOUNS.values()) for w in words(phrase)}
     hints = {w for hints in DIMENSION_HINTS.values() for h in hints for w in words(h)}
-    return frozenset(_STRUCTURE) | extra | hints | {"%"}
+    return frozenset(_STRUCTURE) | extra | hints
