@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test test-slow test-smollm2 test-pretrained lint venv clean docs chromium
+.PHONY: quickstart test test-slow test-smollm2 test-pretrained lint package venv clean docs chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ test-pretrained: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check trl_styling tests examples benchmarks
 	$(PY) -m ruff format --check trl_styling tests examples benchmarks
+
+# sdist + wheel, installed into a clean venv outside the tree: the console script runs and the rating page ships
+package: $(STAMP)
+	PY=$(PY) bash .ci/check_package
 
 docs: $(STAMP)
 	$(PY) -m mkdocs build --strict -d site

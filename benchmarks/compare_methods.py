@@ -82,11 +82,18 @@ class BenchmarkConfig:
     def base_spec(self, variant: str) -> Any:
         from trl_styling.base_planner import BasePlannerSpec
 
-        return BasePlannerSpec(variant=variant, goal_explicitness=self.goal_explicitness, seed=0,
-                               warmup_groups=self.warmup_groups,
-                               hidden_size=self.hidden_size, num_layers=self.num_layers, vocab_size=self.vocab_size,
-                               steps=self.warmup_steps, batch_size=self.warmup_batch_size,
-                               learning_rate=self.warmup_learning_rate)  # fmt: skip
+        return BasePlannerSpec(
+            variant=variant,
+            goal_explicitness=self.goal_explicitness,
+            seed=0,
+            warmup_groups=self.warmup_groups,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            vocab_size=self.vocab_size,
+            steps=self.warmup_steps,
+            batch_size=self.warmup_batch_size,
+            learning_rate=self.warmup_learning_rate,
+        )
 
 
 def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
@@ -104,10 +111,20 @@ def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
     library = get_tool_library(variant)
     timings: dict[str, float] = {}
     began = time.perf_counter()
-    generate_dataset(GenerationConfig(variant=variant, num_groups=cfg.num_groups, rollouts=cfg.rollouts, seed=seed,
-                                      out_dir=str(work / "data"), image_size=cfg.image_size, overwrite=True,
-                                      goal_explicitness=cfg.goal_explicitness, progress=False,
-                                      **WORLD_NOISE))  # fmt: skip
+    generate_dataset(
+        GenerationConfig(
+            variant=variant,
+            num_groups=cfg.num_groups,
+            rollouts=cfg.rollouts,
+            seed=seed,
+            out_dir=str(work / "data"),
+            image_size=cfg.image_size,
+            overwrite=True,
+            goal_explicitness=cfg.goal_explicitness,
+            progress=False,
+            **WORLD_NOISE,
+        )
+    )
     dataset, specs = load_from_disk(str(work / "data")), load_group_specs(work / "data")
     teacher_stats = reward_statistics(dataset["train"])
     timings["generate"] = time.perf_counter() - began
@@ -123,28 +140,40 @@ def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
         base = ensure_base_planner(spec, Path(cfg.base_dir) / f"base-planner-{variant}", progress=False)
         plan_format, tool_specs, base_record = spec.plan_format, spec.tool_specs, read_provenance(base)
     timings["base_planner"] = time.perf_counter() - began
-    settings = RecipeSettings(steps=cfg.steps, learning_rate=cfg.learning_rate, batch_size=cfg.batch_size, seed=seed,
-                              dpo_learning_rate=cfg.dpo_learning_rate, plan_format=plan_format,
-                              tool_specs=tool_specs, loss_normalization=cfg.loss_normalization,
-                              lora=cfg.lora, bf16=cfg.bf16, planner_device=cfg.eval_device,
-                              progress=False)  # fmt: skip
+    settings = RecipeSettings(
+        steps=cfg.steps,
+        learning_rate=cfg.learning_rate,
+        batch_size=cfg.batch_size,
+        seed=seed,
+        dpo_learning_rate=cfg.dpo_learning_rate,
+        plan_format=plan_format,
+        tool_specs=tool_specs,
+        loss_normalization=cfg.loss_normalization,
+        lora=cfg.lora,
+        bf16=cfg.bf16,
+        planner_device=cfg.eval_device,
+        progress=False,
+    )
     models = {"B": base}
     for method in (m for m in cfg.methods if m != "B"):
         began = time.perf_counter()
         recipe, overrides = METHOD_ROWS.get(method, (method, {}))
-        models[method] = train_method(recipe, base, dataset["train"], library, work / method,
-                                      replace(settings, **overrides))  # fmt: skip
+        models[method] = train_method(
+            recipe, base, dataset["train"], library, work / method, replace(settings, **overrides)
+        )
         timings[f"train_{method}"] = time.perf_counter() - began
 
     def evaluate(planner: Any) -> Any:
-        return evaluate_planner(planner, dataset["test"], library, max_goals=cfg.eval_goals, group_specs=specs,
-                                seed=seed, progress=False)  # fmt: skip
+        return evaluate_planner(
+            planner, dataset["test"], library, max_goals=cfg.eval_goals, group_specs=specs, seed=seed, progress=False
+        )
 
     evaluations = {}
     began = time.perf_counter()
     for method in cfg.methods:
-        planner = load_planner(models[method], library, settings, temperature=0.7, max_retries=cfg.eval_retries,
-                               repair=cfg.eval_repair)  # fmt: skip
+        planner = load_planner(
+            models[method], library, settings, temperature=0.7, max_retries=cfg.eval_retries, repair=cfg.eval_repair
+        )
         evaluations[method] = evaluate(planner)
     teacher = get_backend("plan", "world", library=library, seed=seed, noise=WORLD_NOISE["teacher_noise"])
     evaluations["E"] = evaluate(EditOnly())
@@ -152,10 +181,15 @@ def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
     evaluations["oracle"] = evaluate(OraclePlanner(library))
     timings["evaluate"] = time.perf_counter() - began
     return {
-        "variant": variant, "seed": seed, "config": asdict(cfg), "world_noise": WORLD_NOISE,
-        "teacher_dataset_reward": teacher_stats, "timings_s": timings, "base_planner": base_record,
+        "variant": variant,
+        "seed": seed,
+        "config": asdict(cfg),
+        "world_noise": WORLD_NOISE,
+        "teacher_dataset_reward": teacher_stats,
+        "timings_s": timings,
+        "base_planner": base_record,
         "evaluations": {name: e.to_dict() for name, e in evaluations.items()},
-    }  # fmt: skip
+    }
 
 
 def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -169,15 +203,17 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         per: dict[str, Any] = {}
         for name in planners:
             results = [g for r in runs for g in r["evaluations"][name]["results"]]
-            seed_means = [sum(g["reward"] for g in r["evaluations"][name]["results"])
-                          / len(r["evaluations"][name]["results"]) for r in runs]  # fmt: skip
+            seed_means = [
+                sum(g["reward"] for g in r["evaluations"][name]["results"]) / len(r["evaluations"][name]["results"])
+                for r in runs
+            ]
             planned = [g for g in results if not g.get("edit_only")]  # E has no plan: N/A on plan metrics
             per[name] = {
                 "reward": estimate([g["reward"] for g in results]).to_dict(),
                 "validity": estimate([float(g["valid"]) for g in planned]).to_dict(),
                 "first_attempt_validity": estimate(
                     [float(g["valid"] and g.get("attempts", 1) == 1 and not g.get("repairs")) for g in planned]
-                ).to_dict(),  # fmt: skip
+                ).to_dict(),
                 "tool_f1": estimate([g["tool_f1"] for g in results]).to_dict(),
                 "reward_per_seed": seed_means,
             }
@@ -191,9 +227,12 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
                 if "cme_reward" in per[name]:
                     per[name]["cme_minus_S"] = paired_difference(cme, [g["cme_reward"] for g in s_results]).to_dict()
         teacher_means = [r["teacher_dataset_reward"]["mean"] for r in runs]
-        summary[variant] = {"seeds": [r["seed"] for r in runs], "planners": per,
-                            "teacher_dataset_reward": sum(teacher_means) / len(teacher_means),
-                            "claims": claims(runs)}  # fmt: skip
+        summary[variant] = {
+            "seeds": [r["seed"] for r in runs],
+            "planners": per,
+            "teacher_dataset_reward": sum(teacher_means) / len(teacher_means),
+            "claims": claims(runs),
+        }
     return summary
 
 
@@ -213,8 +252,10 @@ def claims(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "S" in present:
         diffs = {m: paired_difference(rewards(m), rewards("S")) for m in REWARD_AWARE if m in present}
-        out["reward-aware beats S"] = {"holds": any(d.low > 0 for d in diffs.values()),
-                                       "by": [m for m, d in diffs.items() if d.low > 0]}  # fmt: skip
+        out["reward-aware beats S"] = {
+            "holds": any(d.low > 0 for d in diffs.values()),
+            "by": [m for m, d in diffs.items() if d.low > 0],
+        }
     if trained:
         best = max(trained, key=lambda m: sum(rewards(m)))
         for other, claim in (("teacher", "best beats the teacher"), ("E", "planning beats E")):
@@ -227,11 +268,14 @@ def claims(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def table(summary: dict[str, Any]) -> str:
     lines = []
     for variant, block in summary.items():
-        lines += [f"### {variant} (seeds {block['seeds']}; teacher dataset mean reward "
-                  f"{block['teacher_dataset_reward']:.3f}, noisy judge)", "",
-                  "| planner | reward [95% CI] | reward − S [95% CI] | CME reward [95% CI] | CME − S [95% CI] "
-                  "| per-seed reward | valid (1st try) | tool F1 |",
-                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"### {variant} (seeds {block['seeds']}; teacher dataset mean reward "
+            f"{block['teacher_dataset_reward']:.3f}, noisy judge)",
+            "",
+            "| planner | reward [95% CI] | reward − S [95% CI] | CME reward [95% CI] | CME − S [95% CI] "
+            "| per-seed reward | valid (1st try) | tool F1 |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
 
         def cell(e: dict[str, float]) -> str:
             return f"{e['mean']:.3f} [{e['ci_low']:.3f}, {e['ci_high']:.3f}]"
@@ -241,13 +285,17 @@ def table(summary: dict[str, Any]) -> str:
             cme = cell(p["cme_reward"]) if "cme_reward" in p else "n/a"
             cme_diff = cell(p["cme_minus_S"]) if "cme_minus_S" in p else ""
             seeds = ", ".join(f"{x:.2f}" for x in p["reward_per_seed"])
-            valid = ("n/a" if p["validity"]["n"] == 0 else
-                     f"{p['validity']['mean']:.2f} ({p['first_attempt_validity']['mean']:.2f})")  # fmt: skip
-            lines.append(f"| {name} | {cell(p['reward'])} | {diff} | {cme} | {cme_diff} | {seeds} | {valid} "
-                         f"| {p['tool_f1']['mean']:.2f} |")  # fmt: skip
+            valid = (
+                "n/a"
+                if p["validity"]["n"] == 0
+                else f"{p['validity']['mean']:.2f} ({p['first_attempt_validity']['mean']:.2f})"
+            )
+            lines.append(
+                f"| {name} | {cell(p['reward'])} | {diff} | {cme} | {cme_diff} | {seeds} | {valid} "
+                f"| {p['tool_f1']['mean']:.2f} |"
+            )
         for claim, result in block.get("claims", {}).items():
-            detail = ", ".join(result["by"]) if "by" in result else (
-                f"{result['best']}: {cell(result['difference'])}")  # fmt: skip
+            detail = ", ".join(result["by"]) if "by" in result else (f"{result['best']}: {cell(result['difference'])}")
             lines.append(f"- {claim}: **{'holds' if result['holds'] else 'does not hold'}** ({detail or 'none'})")
         lines.append("")
     return "\n".join(lines)
@@ -270,9 +318,20 @@ def main() -> None:
     quick = args.pop("quick")
     cfg = BenchmarkConfig(**args)
     if quick:
-        cfg = BenchmarkConfig(**{**args, "variants": ["simple"], "seeds": [0], "num_groups": 40, "warmup_groups": 40,
-                                 "warmup_steps": 60, "steps": 20, "eval_goals": 6, "out": cfg.out + "-quick",
-                                 "base_dir": cfg.out + "-quick/checkpoints"})  # fmt: skip
+        cfg = BenchmarkConfig(
+            **{
+                **args,
+                "variants": ["simple"],
+                "seeds": [0],
+                "num_groups": 40,
+                "warmup_groups": 40,
+                "warmup_steps": 60,
+                "steps": 20,
+                "eval_goals": 6,
+                "out": cfg.out + "-quick",
+                "base_dir": cfg.out + "-quick/checkpoints",
+            }
+        )
     unknown = sorted(set(cfg.methods) - set(ALL_METHODS))
     if unknown:
         parser.error(f"unknown method(s) {unknown}; choose from {', '.join(ALL_METHODS)}")

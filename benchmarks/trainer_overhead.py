@@ -60,8 +60,16 @@ def build_trainer(method: str, model_dir: str, batch_size: int, completion_words
     )
 
     rows = _rows(batch_size * 4, completion_words)
-    common = dict(output_dir=out_dir, report_to="none", bf16=False, save_strategy="no", seed=0,
-                  per_device_train_batch_size=batch_size, max_length=None, disable_tqdm=True)  # fmt: skip
+    common = dict(
+        output_dir=out_dir,
+        report_to="none",
+        bf16=False,
+        save_strategy="no",
+        seed=0,
+        per_device_train_batch_size=batch_size,
+        max_length=None,
+        disable_tqdm=True,
+    )
     model = AutoModelForCausalLM.from_pretrained(model_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     sft_data = Dataset.from_list([{k: r[k] for k in ("prompt", "completion", "reward", "group_id")} for r in rows])
@@ -124,7 +132,7 @@ def measure_memory(methods: tuple[str, ...], model_dir: str, batch_size: int, wo
                 str(batch_size),
                 "--completion-words",
                 str(words),
-            ],  # fmt: skip
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -212,7 +220,7 @@ def main() -> None:
             "completion_words": words,
             "repeats": repeats,
             "device": _device(),
-        },  # fmt: skip
+        },
         "median_step_s": medians,
         "peak_memory_mib": memory,
         "ratios": {

@@ -37,9 +37,18 @@ def check(variant: str, explicitness: str, num_groups: int, eval_goals: int, out
     from trl_styling.pipeline import GenerationConfig, generate_dataset, get_backend, load_group_specs
 
     data_dir = out_dir / f"{variant}-{explicitness}"
-    config = GenerationConfig(variant=variant, num_groups=num_groups, rollouts=3, seed=0, out_dir=str(data_dir),
-                              image_size=96, goal_explicitness=explicitness, overwrite=True, progress=False,
-                              **WORLD_NOISE)  # fmt: skip
+    config = GenerationConfig(
+        variant=variant,
+        num_groups=num_groups,
+        rollouts=3,
+        seed=0,
+        out_dir=str(data_dir),
+        image_size=96,
+        goal_explicitness=explicitness,
+        overwrite=True,
+        progress=False,
+        **WORLD_NOISE,
+    )
     generate_dataset(config)
     dataset, specs = load_from_disk(str(data_dir)), load_group_specs(data_dir)
     rows = concatenate_datasets([dataset[name] for name in dataset])
@@ -51,8 +60,9 @@ def check(variant: str, explicitness: str, num_groups: int, eval_goals: int, out
         "oracle (instruction)": (OraclePlanner(variant), "instruction"),
         "oracle (executed)": (OraclePlanner(variant), "tools"),
     }
-    evaluations = {name: evaluate_planner(p, rows, variant, editor=editor, **kwargs) for name, (p, editor) in
-                   planners.items()}  # fmt: skip
+    evaluations = {
+        name: evaluate_planner(p, rows, variant, editor=editor, **kwargs) for name, (p, editor) in planners.items()
+    }
     edit_only = evaluations["E"].results
     return {
         "rewards": reward_statistics(rows),
@@ -63,7 +73,7 @@ def check(variant: str, explicitness: str, num_groups: int, eval_goals: int, out
                 "tool_f1": e.summary["tool_f1"].mean,
             }
             for name, e in evaluations.items()
-        },  # fmt: skip
+        },
         "oracle_instruction_over_executed": evaluations["oracle (instruction)"].summary["reward"].mean
         / evaluations["oracle (executed)"].summary["reward"].mean,
         "E_goals_fully_understood": float(np.mean([_understood(r.instruction) for r in edit_only])),
@@ -113,8 +123,13 @@ def main() -> None:
     text = table(results)
     print(text)
     wall = time.perf_counter() - began
-    record = {"command": "python " + " ".join(sys.argv), "wall_time_s": wall, "world_noise": WORLD_NOISE,
-              "results": results, "table": text}  # fmt: skip
+    record = {
+        "command": "python " + " ".join(sys.argv),
+        "wall_time_s": wall,
+        "world_noise": WORLD_NOISE,
+        "results": results,
+        "table": text,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {args.out} in {wall:.0f} s")

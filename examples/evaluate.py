@@ -35,12 +35,16 @@ def main(eval_args: Any) -> None:
     evaluations = {}
     for name, model_dir in eval_args.named_models().items():
         settings = load_planner_settings(model_dir)
-        overrides = {"plan_format": eval_args.plan_format, "tool_specs": eval_args.tool_specs,
-                     "include_image": eval_args.include_image}  # fmt: skip
+        overrides = {
+            "plan_format": eval_args.plan_format,
+            "tool_specs": eval_args.tool_specs,
+            "include_image": eval_args.include_image,
+        }
         settings.update({key: value for key, value in overrides.items() if value is not None})
         model, processor = load_planner_model(model_dir)
-        planner = HFPlanner(model, processor, library, **settings, max_new_tokens=eval_args.max_new_tokens,
-                            temperature=0.0)  # fmt: skip
+        planner = HFPlanner(
+            model, processor, library, **settings, max_new_tokens=eval_args.max_new_tokens, temperature=0.0
+        )
         evaluations[name] = evaluate_planner(planner, test, library, **common)
     if eval_args.include_oracle:
         evaluations["oracle"] = evaluate_planner(OraclePlanner(library), test, library, **common)

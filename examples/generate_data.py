@@ -29,8 +29,10 @@ def main(generation_args: Any) -> None:
     counts = summary["counts"]
     splits = ", ".join(f"{name} {len(part)}" for name, part in summary.dataset.items())
     stats = reward_statistics(summary.dataset["train"]) if len(summary.dataset["train"]) else {"mean": None}
-    print(f"Wrote {counts['trajectories']} trajectories in {counts['groups']} groups to {config.out_dir} "
-          f"({splits}); {counts['failures']} failures; mean train reward {stats['mean']}.")  # fmt: skip
+    print(
+        f"Wrote {counts['trajectories']} trajectories in {counts['groups']} groups to {config.out_dir} "
+        f"({splits}); {counts['failures']} failures; mean train reward {stats['mean']}."
+    )
 
 
 def make_parser() -> Any:

@@ -48,11 +48,19 @@ def main(script_args: Any, training_args: Any, model_args: Any, pair_args: Any) 
         eval_dataset=eval_pairs,
         peft_config=get_peft_config(model_args),
     )
-    settings = {"beta": training_args.beta, "chosen_min": pair_args.chosen_min,
-                "rejected_max": pair_args.rejected_max, "min_gap": pair_args.min_gap,
-                "pair_strategy": pair_args.pair_strategy, "pair_weight": pair_args.pair_weight}  # fmt: skip
-    pair_summary = {"pairs": len(pairs), "groups_with_pairs": len(set(pairs["group_id"])),
-                    "mean_pair_weight": sum(pairs["weight"]) / len(pairs)}  # fmt: skip
+    settings = {
+        "beta": training_args.beta,
+        "chosen_min": pair_args.chosen_min,
+        "rejected_max": pair_args.rejected_max,
+        "min_gap": pair_args.min_gap,
+        "pair_strategy": pair_args.pair_strategy,
+        "pair_weight": pair_args.pair_weight,
+    }
+    pair_summary = {
+        "pairs": len(pairs),
+        "groups_with_pairs": len(set(pairs["group_id"])),
+        "mean_pair_weight": sum(pairs["weight"]) / len(pairs),
+    }
     planner_card_info("wDPO", trainer, script_args, model_args, trajectories, settings, pair_summary)
     announce_process(trainer, f"wDPO training on {len(pairs)} preference pairs")
 

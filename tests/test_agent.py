@@ -30,8 +30,16 @@ def scene():
 def tiny_planner(tiny_lm_dir):
     model = AutoModelForCausalLM.from_pretrained(tiny_lm_dir)
     tokenizer = AutoTokenizer.from_pretrained(tiny_lm_dir)
-    return HFPlanner(model, tokenizer, LIBRARY, plan_format="text", tool_specs="brief", max_new_tokens=16,
-                     temperature=0.8, max_retries=1)  # fmt: skip
+    return HFPlanner(
+        model,
+        tokenizer,
+        LIBRARY,
+        plan_format="text",
+        tool_specs="brief",
+        max_new_tokens=16,
+        temperature=0.8,
+        max_retries=1,
+    )
 
 
 def test_hf_planner_prompts_exactly_as_training(tiny_planner, scene):
@@ -70,8 +78,9 @@ def test_a_generation_cut_off_at_max_new_tokens_is_not_a_plan(tiny_lm_dir, scene
     monkeypatch.setattr("trl_styling.agent.parse_plan", lambda raw, library: pytest.fail("parsed a cut-off plan"))
     proposal = planner.propose(context, goal, 1)[0]
     assert proposal.plan is None and planner.last_truncated
-    assert proposal.errors == ("attempt 1: the plan was cut off at max_new_tokens=4 (raise max_new_tokens if plans "
-                               "are longer)",)  # fmt: skip
+    assert proposal.errors == (
+        "attempt 1: the plan was cut off at max_new_tokens=4 (raise max_new_tokens if plans are longer)",
+    )
 
 
 def test_repair_snaps_near_miss_values_only_when_asked(tiny_lm_dir, scene, monkeypatch):
@@ -135,8 +144,15 @@ def test_vision_planner_gets_the_image_in_its_prompt(tiny_vlm_dir, scene):
 
     image, context, goal = scene
     model = Qwen3VLForConditionalGeneration.from_pretrained(tiny_vlm_dir)
-    planner = HFPlanner(model, AutoProcessor.from_pretrained(tiny_vlm_dir), LIBRARY, plan_format="chat",
-                        include_image=True, max_new_tokens=8, max_retries=0)  # fmt: skip
+    planner = HFPlanner(
+        model,
+        AutoProcessor.from_pretrained(tiny_vlm_dir),
+        LIBRARY,
+        plan_format="chat",
+        include_image=True,
+        max_new_tokens=8,
+        max_retries=0,
+    )
     messages = planner.messages(context, goal, image)
     assert messages[1]["content"][0] == {"type": "image", "image": image}
     with pytest.raises(ValueError, match="pass the image"):

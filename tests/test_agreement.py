@@ -104,19 +104,46 @@ def _rate(item: str, **ratings: str) -> dict:
 
 
 def test_rating_report_pass_rates_inter_rater_and_judge():
-    alice = parse_answers(_answers("alice", "rate", [_rate("t1", edit_quality="pass", overall_quality="pass"),
-                                                     _rate("t2", overall_quality="pass"),
-                                                     _rate("t3", overall_quality="fail")]))  # fmt: skip
-    bob = parse_answers(_answers("bob", "rate", [_rate("t1", overall_quality="pass"),
-                                                 _rate("t2", overall_quality="partial"),
-                                                 _rate("t3", overall_quality="fail")]))  # fmt: skip
-    judge = parse_judge({"format": "trl-styling-human-eval-judge/1", "mode": "rate", "page_id": "p1",
-                         "scores": {"t1": 4.5, "t2": 3.2, "t3": 1.0}})  # fmt: skip
+    alice = parse_answers(
+        _answers(
+            "alice",
+            "rate",
+            [
+                _rate("t1", edit_quality="pass", overall_quality="pass"),
+                _rate("t2", overall_quality="pass"),
+                _rate("t3", overall_quality="fail"),
+            ],
+        )
+    )
+    bob = parse_answers(
+        _answers(
+            "bob",
+            "rate",
+            [
+                _rate("t1", overall_quality="pass"),
+                _rate("t2", overall_quality="partial"),
+                _rate("t3", overall_quality="fail"),
+            ],
+        )
+    )
+    judge = parse_judge(
+        {
+            "format": "trl-styling-human-eval-judge/1",
+            "mode": "rate",
+            "page_id": "p1",
+            "scores": {"t1": 4.5, "t2": 3.2, "t3": 1.0},
+        }
+    )
     report = agreement_report([alice, bob], judge)
     assert report["items_rated"] == 3 and report["raters"] == ["alice", "bob"]
     overall = report["pass_rates"]["overall_quality"]
-    assert overall == {"n": 6, "counts": {"pass": 3, "partial": 1, "fail": 2}, "pass": 0.5, "partial": 1 / 6,
-                       "fail": 2 / 6}  # fmt: skip
+    assert overall == {
+        "n": 6,
+        "counts": {"pass": 3, "partial": 1, "fail": 2},
+        "pass": 0.5,
+        "partial": 1 / 6,
+        "fail": 2 / 6,
+    }
     assert report["pass_rates"]["edit_quality"]["pass"] == 1.0 and report["pass_rates"]["reasoning_quality"]["n"] == 0
     inter = report["inter_rater"]["overall_quality"]
     assert (inter["items"], inter["exact"], inter["adjacent"], inter["disagreement"]) == (3, 2 / 3, 1 / 3, 0.0)
@@ -126,8 +153,14 @@ def test_rating_report_pass_rates_inter_rater_and_judge():
     assert report["inter_rater"]["edit_quality"]["exact"] is None  # only alice rated it: no agreement to measure
     by_rater = report["judge"]["by_dimension"]["overall_quality"]["by_rater"]
     # judge levels pass, partial, fail; bob's levels are monotone in the judge's scores
-    assert by_rater["bob"] == {"n": 3, "exact": 1.0, "adjacent": 0.0, "disagreement": 0.0, "spearman": 1.0,
-                               "kendall_tau_b": 1.0}  # fmt: skip
+    assert by_rater["bob"] == {
+        "n": 3,
+        "exact": 1.0,
+        "adjacent": 0.0,
+        "disagreement": 0.0,
+        "spearman": 1.0,
+        "kendall_tau_b": 1.0,
+    }
     assert by_rater["alice"]["exact"] == 2 / 3 and by_rater["alice"]["adjacent"] == 1 / 3
     assert by_rater["alice"]["kendall_tau_b"] == pytest.approx(2 / math.sqrt(6), abs=1e-15)
     pooled = report["judge"]["by_dimension"]["overall_quality"]["pooled"]
@@ -140,20 +173,37 @@ def test_ranking_report_unblinds_and_measures_the_judge():
     letters = {item: {method: letter for letter, method in mapping.items()} for item, mapping in key.items()}
 
     def ranked(item: str, methods: list[str], **winner: str) -> dict:
-        return {"item_id": item, "ranking": [letters[item][m] for m in methods], "winner_ratings": winner,
-                "candidates": ["p", "q", "r", "s"]}  # fmt: skip
+        return {
+            "item_id": item,
+            "ranking": [letters[item][m] for m in methods],
+            "winner_ratings": winner,
+            "candidates": ["p", "q", "r", "s"],
+        }
 
-    alice = parse_answers(_answers("alice", "rank", [ranked("g1", ["A", "B", "C"], overall_quality="pass"),
-                                                     ranked("g2", ["C", "A", "B"])]))  # fmt: skip
-    bob = parse_answers(_answers("bob", "rank", [ranked("g1", ["B", "A", "C"]),
-                                                 ranked("g2", ["A", "B", "D"], overall_quality="fail")]))  # fmt: skip
-    judge = parse_judge({"format": "trl-styling-human-eval-judge/1", "mode": "rank", "page_id": "p1",
-                         "scores": {"g1": {"A": 3, "B": 2, "C": 1, "D": 0}, "g2": {"A": 1, "B": 1, "C": 3, "D": 0}},
-                         "candidates": key})  # fmt: skip
+    alice = parse_answers(
+        _answers(
+            "alice", "rank", [ranked("g1", ["A", "B", "C"], overall_quality="pass"), ranked("g2", ["C", "A", "B"])]
+        )
+    )
+    bob = parse_answers(
+        _answers("bob", "rank", [ranked("g1", ["B", "A", "C"]), ranked("g2", ["A", "B", "D"], overall_quality="fail")])
+    )
+    judge = parse_judge(
+        {
+            "format": "trl-styling-human-eval-judge/1",
+            "mode": "rank",
+            "page_id": "p1",
+            "scores": {"g1": {"A": 3, "B": 2, "C": 1, "D": 0}, "g2": {"A": 1, "B": 1, "C": 3, "D": 0}},
+            "candidates": key,
+        }
+    )
     report = agreement_report([alice, bob], judge)
     assert report["rankings"] == 4
-    assert report["win_rates"] == {"A": {"wins": 2, "rate": 0.5}, "B": {"wins": 1, "rate": 0.25},
-                                   "C": {"wins": 1, "rate": 0.25}}  # fmt: skip
+    assert report["win_rates"] == {
+        "A": {"wins": 2, "rate": 0.5},
+        "B": {"wins": 1, "rate": 0.25},
+        "C": {"wins": 1, "rate": 0.25},
+    }
     assert report["winner_pass_rates"]["A"]["overall_quality"]["pass"] == 0.5
     assert report["winner_pass_rates"]["A"]["overall_quality"]["fail"] == 0.5
     inter = report["inter_rater"]
@@ -213,8 +263,11 @@ def test_agreement_cli_with_a_dataset_as_judge_and_its_errors(tmp_path, capsys):
     DatasetDict({"test": trajectories_to_dataset(rows)}).save_to_disk(str(tmp_path / "data"))
     assert load_judge(tmp_path / "data").scores == {"t0": 4.2, "t1": 3.1}
     answers = tmp_path / "alice.json"
-    answers.write_text(json.dumps(_answers("alice", "rate", [_rate("t0", overall_quality="pass"),
-                                                            _rate("t1", overall_quality="fail")])))  # fmt: skip
+    answers.write_text(
+        json.dumps(
+            _answers("alice", "rate", [_rate("t0", overall_quality="pass"), _rate("t1", overall_quality="fail")])
+        )
+    )
     out = tmp_path / "report" / "agreement.json"
     assert main(["agreement", str(answers), "--judge", str(tmp_path / "data"), "--out", str(out)]) == 0
     report = json.loads(out.read_text())

@@ -15,8 +15,26 @@ from trl_styling.pipeline.shards import exclusive_lock
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "data"
-    code = main(["generate", "--variant", "complex", "--num-groups", "6", "--rollouts", "3", "--seed", "2",
-                 "--out", str(out), "--image-size", "64", "--shard-size", "4", "--no-progress"])  # fmt: skip
+    code = main(
+        [
+            "generate",
+            "--variant",
+            "complex",
+            "--num-groups",
+            "6",
+            "--rollouts",
+            "3",
+            "--seed",
+            "2",
+            "--out",
+            str(out),
+            "--image-size",
+            "64",
+            "--shard-size",
+            "4",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     return out
 
@@ -27,8 +45,27 @@ def test_generate_writes_a_dataset_and_prints_throughput(generated, capsys):
     summary = json.loads((generated / "generation.json").read_text())
     assert summary["config"]["variant"] == "complex" and summary["config"]["image_size"] == 64
     # Run again: nothing left to do, the shards are reused and the summary says so.
-    assert main(["generate", "--variant", "complex", "--num-groups", "6", "--seed", "2", "--out", str(generated),
-                 "--image-size", "64", "--shard-size", "4", "--no-progress"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "generate",
+                "--variant",
+                "complex",
+                "--num-groups",
+                "6",
+                "--seed",
+                "2",
+                "--out",
+                str(generated),
+                "--image-size",
+                "64",
+                "--shard-size",
+                "4",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "Resumed: reused 2 of 2 shards." in printed and "Saved 18 trajectories (6 groups;" in printed
 
@@ -87,13 +124,45 @@ def test_bad_arguments_name_the_flag(argv, flag, capsys, tmp_path):
 
 def test_output_directory_problems_name_out(generated, capsys):
     with pytest.raises(SystemExit):
-        main(["generate", "--variant", "complex", "--num-groups", "6", "--seed", "3", "--out", str(generated),
-              "--image-size", "64", "--shard-size", "4", "--no-progress"])  # fmt: skip
+        main(
+            [
+                "generate",
+                "--variant",
+                "complex",
+                "--num-groups",
+                "6",
+                "--seed",
+                "3",
+                "--out",
+                str(generated),
+                "--image-size",
+                "64",
+                "--shard-size",
+                "4",
+                "--no-progress",
+            ]
+        )
     err = capsys.readouterr().err
     assert "argument --out:" in err and "differs in: seed" in err
     with exclusive_lock(generated), pytest.raises(SystemExit):
-        main(["generate", "--variant", "complex", "--num-groups", "6", "--seed", "2", "--out", str(generated),
-              "--image-size", "64", "--shard-size", "4", "--no-progress"])  # fmt: skip
+        main(
+            [
+                "generate",
+                "--variant",
+                "complex",
+                "--num-groups",
+                "6",
+                "--seed",
+                "2",
+                "--out",
+                str(generated),
+                "--image-size",
+                "64",
+                "--shard-size",
+                "4",
+                "--no-progress",
+            ]
+        )
     assert "Another `trl-styling generate` is writing to" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["stats", str(generated / "missing")])
@@ -116,16 +185,53 @@ def test_model_flags_fill_the_model_backed_stages(monkeypatch, tmp_path):
     monkeypatch.setattr(generate, "run_generation", capture)
     monkeypatch.setenv("MY_VLM_KEY", "sk-secret-value")
     with pytest.raises(_Captured):
-        main(["generate", "--variant", "simple", "--num-groups", "2", "--out", str(tmp_path / "d"),
-              "--backend", "openai", "--judge", "world", "--base-url", "http://127.0.0.1:8000/v1", "--model", "qwen",
-              "--api-key-env", "MY_VLM_KEY", "--concurrency", "4", "--cache-dir", "cache",
-              "--editor-model", "edit-model", "--renderer-model", "render-model",
-              "--backend-kwargs", '{"plan": {"model": "planner", "temperature": 0.9}}'])  # fmt: skip
+        main(
+            [
+                "generate",
+                "--variant",
+                "simple",
+                "--num-groups",
+                "2",
+                "--out",
+                str(tmp_path / "d"),
+                "--backend",
+                "openai",
+                "--judge",
+                "world",
+                "--base-url",
+                "http://127.0.0.1:8000/v1",
+                "--model",
+                "qwen",
+                "--api-key-env",
+                "MY_VLM_KEY",
+                "--concurrency",
+                "4",
+                "--cache-dir",
+                "cache",
+                "--editor-model",
+                "edit-model",
+                "--renderer-model",
+                "render-model",
+                "--backend-kwargs",
+                '{"plan": {"model": "planner", "temperature": 0.9}}',
+            ]
+        )
     config = seen["config"]
-    assert config.backends == {"render": "world", "extract_context": "openai", "plan": "openai",
-                               "synthesize_instruction": "openai", "edit": "world", "judge": "world"}  # fmt: skip
-    shared = {"base_url": "http://127.0.0.1:8000/v1", "model": "qwen", "api_key_env": "MY_VLM_KEY", "concurrency": 4,
-              "cache_dir": "cache"}  # fmt: skip
+    assert config.backends == {
+        "render": "world",
+        "extract_context": "openai",
+        "plan": "openai",
+        "synthesize_instruction": "openai",
+        "edit": "world",
+        "judge": "world",
+    }
+    shared = {
+        "base_url": "http://127.0.0.1:8000/v1",
+        "model": "qwen",
+        "api_key_env": "MY_VLM_KEY",
+        "concurrency": 4,
+        "cache_dir": "cache",
+    }
     assert config.backend_kwargs["extract_context"] == shared
     assert config.backend_kwargs["plan"] == {**shared, "model": "planner", "temperature": 0.9}  # explicit kwargs win
     assert "judge" not in config.backend_kwargs  # its own flag chose the world judge

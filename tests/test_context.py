@@ -21,15 +21,31 @@ FULL = {dim: DIMENSION_VALUES[dim][i % len(DIMENSION_VALUES[dim])] for i, dim in
 
 def test_dimensions_and_vocabularies_match_the_paper() -> None:
     assert DIMENSIONS == (
-        "location", "architecture", "time_period", "time_of_day", "season", "weather", "mood_lighting",
-        "color_grading", "artistic_medium", "atmospheric_effects",
-    )  # fmt: skip
+        "location",
+        "architecture",
+        "time_period",
+        "time_of_day",
+        "season",
+        "weather",
+        "mood_lighting",
+        "color_grading",
+        "artistic_medium",
+        "atmospheric_effects",
+    )
     assert set(DIMENSION_VALUES) == set(DIMENSIONS) == set(DIMENSION_LABELS)
     sizes = {dim: len(values) for dim, values in DIMENSION_VALUES.items()}
     assert sizes == {
-        "location": 16, "architecture": 12, "time_period": 10, "time_of_day": 9, "season": 7, "weather": 12,
-        "mood_lighting": 12, "color_grading": 13, "artistic_medium": 13, "atmospheric_effects": 12,
-    }  # fmt: skip
+        "location": 16,
+        "architecture": 12,
+        "time_period": 10,
+        "time_of_day": 9,
+        "season": 7,
+        "weather": 12,
+        "mood_lighting": 12,
+        "color_grading": 13,
+        "artistic_medium": 13,
+        "atmospheric_effects": 12,
+    }
     for values in DIMENSION_VALUES.values():
         assert all(normalize_value(v) == v for v in values)  # vocabularies are already normalised
 

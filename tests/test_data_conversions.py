@@ -25,10 +25,12 @@ CONTEXT = StyleContext(location="urban_city", time_of_day="midday_overhead", sea
 GOAL = "a snowy winter evening"
 EVENING = {"target_time": "dusk_twilight", "sky_color": "deep_blue"}
 SNOW = {"target_season": "winter_snow", "temperature_effects": "snow"}
-GOOD = Plan((
-    PlanStep("Evening light sets the mood.", "time_of_day", EVENING),
-    PlanStep("Snow makes it winter.", "season_cycle", SNOW),
-))  # fmt: skip
+GOOD = Plan(
+    (
+        PlanStep("Evening light sets the mood.", "time_of_day", EVENING),
+        PlanStep("Snow makes it winter.", "season_cycle", SNOW),
+    )
+)
 BAD = Plan((PlanStep("Sunny.", "weather_conditions", {"target_weather": "clear_sky"}),))
 STORED = Plan.from_records(GOOD.to_records())  # what a dataset row gives back (arguments in sorted-key order)
 
@@ -122,8 +124,10 @@ def test_float_arguments_survive_storage_exactly():
     ds = trajectories_to_dataset([Trajectory("t", "g", "b", GOAL, plan, 4.0, context=CONTEXT)])
     example = to_prompt_completion_dataset(ds, LIB)[0]
     arguments = [call["function"]["arguments"] for call in example["completion"][0]["tool_calls"]]
-    assert arguments == ['{"target_medium": "oil_painting", "texture_intensity": 0.7}',
-                         '{"saturation_change": 0.3, "target_grading": "warm_cinematic"}']  # fmt: skip
+    assert arguments == [
+        '{"target_medium": "oil_painting", "texture_intensity": 0.7}',
+        '{"saturation_change": 0.3, "target_grading": "warm_cinematic"}',
+    ]
     assert '"default": 0.7}' in example["tools"] and "0.7000000000000001" not in example["tools"]
     pair_ds = trajectories_to_dataset(
         [Trajectory("t", "g", "b", GOAL, plan, 4.0), Trajectory("u", "g", "b", GOAL, BAD, 1.0)]
@@ -163,11 +167,19 @@ def test_trl_chat_template_and_trainers_accept_the_datasets(tiny_lm_dir, tmp_pat
 
     model = AutoModelForCausalLM.from_pretrained(tiny_lm_dir)
     common = {"report_to": [], "use_cpu": True, "bf16": False, "max_length": None}
-    sft = SFTTrainer(model=model, args=SFTConfig(output_dir=str(tmp_path / "sft"), **common),
-                     train_dataset=sft_data, processing_class=tokenizer)  # fmt: skip
+    sft = SFTTrainer(
+        model=model,
+        args=SFTConfig(output_dir=str(tmp_path / "sft"), **common),
+        train_dataset=sft_data,
+        processing_class=tokenizer,
+    )
     assert len(sft.train_dataset) == 2 and "input_ids" in sft.train_dataset.column_names
-    dpo = DPOTrainer(model=model, args=DPOConfig(output_dir=str(tmp_path / "dpo"), **common),
-                     train_dataset=dpo_data, processing_class=tokenizer)  # fmt: skip
+    dpo = DPOTrainer(
+        model=model,
+        args=DPOConfig(output_dir=str(tmp_path / "dpo"), **common),
+        train_dataset=dpo_data,
+        processing_class=tokenizer,
+    )
     assert len(dpo.train_dataset) == 1 and "chosen_ids" in dpo.train_dataset.column_names
 
 
@@ -185,8 +197,10 @@ def test_brief_tool_specs_are_short_and_keep_every_tool():
             assert f"- {spec.name}({', '.join(spec.required)}, ...)" in brief_text
         tools = library.to_openai_tools(detail="brief")
         assert [t["function"]["name"] for t in tools] == list(library.names)
-        assert all(set(t["function"]["parameters"]["properties"]) == set(library[t["function"]["name"]].required)
-                   for t in tools)  # fmt: skip
+        assert all(
+            set(t["function"]["parameters"]["properties"]) == set(library[t["function"]["name"]].required)
+            for t in tools
+        )
     with pytest.raises(ValueError, match="tool_specs must be one of"):
         build_planner_prompt(None, "g", "simple", tool_specs="tiny")
 

@@ -55,9 +55,15 @@ def grouped(n_images: int, goals: int = 2, rollouts: int = 3, seed: int = 0):
 
 @pytest.mark.parametrize(
     ("n", "ratios", "expected"),
-    [(10, (0.8, 0.1, 0.1), [8, 1, 1]), (3, (0.8, 0.1, 0.1), [3, 0, 0]), (7, (0.5, 0.25, 0.25), [3, 2, 2]),
-     (9, (1 / 3, 1 / 3, 1 / 3), [3, 3, 3]), (2, (0.5, 0.0, 0.5), [1, 0, 1]), (0, (0.8, 0.1, 0.1), [0, 0, 0])],
-)  # fmt: skip
+    [
+        (10, (0.8, 0.1, 0.1), [8, 1, 1]),
+        (3, (0.8, 0.1, 0.1), [3, 0, 0]),
+        (7, (0.5, 0.25, 0.25), [3, 2, 2]),
+        (9, (1 / 3, 1 / 3, 1 / 3), [3, 3, 3]),
+        (2, (0.5, 0.0, 0.5), [1, 0, 1]),
+        (0, (0.8, 0.1, 0.1), [0, 0, 0]),
+    ],
+)
 def test_split_counts_exact(n, ratios, expected):
     assert split_counts(n, ratios) == expected
 
@@ -105,9 +111,13 @@ def test_split_is_deterministic_order_invariant_and_seeded():
 
 @pytest.mark.parametrize(
     ("ratios", "needle"),
-    [((0.8, 0.1), "3 numbers"), ((0.8, 0.3, 0.1), "sum to 1"), ((1.1, -0.1, 0.0), ">= 0"),
-     ((0.8, float("nan"), 0.2), "finite")],
-)  # fmt: skip
+    [
+        ((0.8, 0.1), "3 numbers"),
+        ((0.8, 0.3, 0.1), "sum to 1"),
+        ((1.1, -0.1, 0.0), ">= 0"),
+        ((0.8, float("nan"), 0.2), "finite"),
+    ],
+)
 def test_bad_ratios(ratios, needle):
     with pytest.raises(ValueError, match=needle) as info:
         split_by_base_image(grouped(3), ratios=ratios)
@@ -131,11 +141,18 @@ def test_empty_split_warns(caplog):
 
 
 def _filter_data():
-    return make([
-        ("a", "g1", "b1", 4.0), ("b", "g1", "b1", 3.5), ("c", "g1", "b1", 3.49), ("d", "g2", "b2", None,
-        {"judge_failed": True}), ("e", "g2", "b2", 4.5, {"judge_failed": True}), ("f", "g2", "b2", 0.99),
-        ("g", "g2", "b2", float("nan")), ("h", "g3", "b3", 1.0),
-    ])  # fmt: skip
+    return make(
+        [
+            ("a", "g1", "b1", 4.0),
+            ("b", "g1", "b1", 3.5),
+            ("c", "g1", "b1", 3.49),
+            ("d", "g2", "b2", None, {"judge_failed": True}),
+            ("e", "g2", "b2", 4.5, {"judge_failed": True}),
+            ("f", "g2", "b2", 0.99),
+            ("g", "g2", "b2", float("nan")),
+            ("h", "g3", "b3", 1.0),
+        ]
+    )
 
 
 def test_filter_by_reward_exact(caplog):
@@ -155,15 +172,17 @@ def test_filter_by_reward_exact(caplog):
 
 
 def test_reward_statistics_exact():
-    ds = make([
-        ("a", "g1", "b1", 3.75, {"variant": "simple", "criteria": {"goal_alignment": 4.0}}),
-        ("b", "g1", "b1", 3.0, {"variant": "simple", "criteria": {"goal_alignment": 2.0}}),
-        ("c", "g1", "b1", 5.0, {"variant": "simple"}),
-        ("d", "g2", "b2", 2.0, {"variant": "regular"}),
-        ("e", "g2", "b2", 2.0, {"variant": "regular"}),
-        ("f", "g3", "b3", 4.5, {"variant": "complex"}),
-        ("x", "g3", "b3", None, {"variant": "complex", "judge_failed": True, "criteria": {"goal_alignment": 0.0}}),
-    ])  # fmt: skip
+    ds = make(
+        [
+            ("a", "g1", "b1", 3.75, {"variant": "simple", "criteria": {"goal_alignment": 4.0}}),
+            ("b", "g1", "b1", 3.0, {"variant": "simple", "criteria": {"goal_alignment": 2.0}}),
+            ("c", "g1", "b1", 5.0, {"variant": "simple"}),
+            ("d", "g2", "b2", 2.0, {"variant": "regular"}),
+            ("e", "g2", "b2", 2.0, {"variant": "regular"}),
+            ("f", "g3", "b3", 4.5, {"variant": "complex"}),
+            ("x", "g3", "b3", None, {"variant": "complex", "judge_failed": True, "criteria": {"goal_alignment": 0.0}}),
+        ]
+    )
     stats = reward_statistics(ds)
     rewards = [3.75, 3.0, 5.0, 2.0, 2.0, 4.5]
     mean = sum(rewards) / 6
@@ -199,16 +218,21 @@ S3 = {"reasoning": "Fog last.", "tool": "atmospheric_effects", "arguments": {"ta
 
 
 def pair_data():
-    return make([
-        ("A", "g1", "b1", 4.5, {"plan": [S1, S2, S3]}),
-        ("B", "g1", "b1", 4.0, {"plan": [S1, S2]}),
-        ("C", "g1", "b1", 3.0, {"plan": [S1, S2X, S3]}),
-        ("D", "g1", "b1", 2.0, {"plan": [S1_REWORDED, S2, S3]}),  # same actions as A
-        ("E", "g2", "b2", 4.2), ("F", "g2", "b2", 3.8),  # no rejected (< 3.5)
-        ("K", "g3", "b3", 4.1, {"plan": [S3]}), ("L", "g3", "b3", 3.4, {"plan": [S2]}),
-        ("M", "g3", "b3", None, {"judge_failed": True}),
-        ("I", "g4", "b4", 3.9), ("J", "g4", "b4", 1.0),  # no chosen (>= 4.0)
-    ])  # fmt: skip
+    return make(
+        [
+            ("A", "g1", "b1", 4.5, {"plan": [S1, S2, S3]}),
+            ("B", "g1", "b1", 4.0, {"plan": [S1, S2]}),
+            ("C", "g1", "b1", 3.0, {"plan": [S1, S2X, S3]}),
+            ("D", "g1", "b1", 2.0, {"plan": [S1_REWORDED, S2, S3]}),  # same actions as A
+            ("E", "g2", "b2", 4.2),
+            ("F", "g2", "b2", 3.8),  # no rejected (< 3.5)
+            ("K", "g3", "b3", 4.1, {"plan": [S3]}),
+            ("L", "g3", "b3", 3.4, {"plan": [S2]}),
+            ("M", "g3", "b3", None, {"judge_failed": True}),
+            ("I", "g4", "b4", 3.9),
+            ("J", "g4", "b4", 1.0),  # no chosen (>= 4.0)
+        ]
+    )
 
 
 def ids(pairs) -> list[tuple[str, str]]:
@@ -231,8 +255,12 @@ def test_best_vs_worst_exact():
 def test_all_pairs_gap_limits_and_weights():
     ds = pair_data()
     assert ids(build_preference_pairs(ds, strategy="all_pairs")) == [
-        ("A", "D"), ("B", "D"), ("A", "C"), ("B", "C"), ("K", "L"),
-    ]  # fmt: skip
+        ("A", "D"),
+        ("B", "D"),
+        ("A", "C"),
+        ("B", "C"),
+        ("K", "L"),
+    ]
     assert ids(build_preference_pairs(ds, strategy="all_pairs", min_gap=1.5)) == [("A", "D"), ("B", "D"), ("A", "C")]
     capped = build_preference_pairs(ds, strategy="all_pairs", max_pairs_per_group=2)
     assert ids(capped) == [("A", "D"), ("B", "D"), ("K", "L")]
@@ -289,10 +317,14 @@ def test_random_strategy_is_the_papers_rule_and_seeded():
 
 @pytest.mark.parametrize(
     ("kwargs", "needle"),
-    [({"min_gap": -0.1}, "min_gap must be >= 0"), ({"strategy": "greedy"}, "strategy must be one of"),
-     ({"max_pairs_per_group": 0}, "max_pairs_per_group must be None"), ({"weight_fn": "rank"}, "weight_fn must be"),
-     ({"chosen_min": float("nan")}, "chosen_min must be a finite number")],
-)  # fmt: skip
+    [
+        ({"min_gap": -0.1}, "min_gap must be >= 0"),
+        ({"strategy": "greedy"}, "strategy must be one of"),
+        ({"max_pairs_per_group": 0}, "max_pairs_per_group must be None"),
+        ({"weight_fn": "rank"}, "weight_fn must be"),
+        ({"chosen_min": float("nan")}, "chosen_min must be a finite number"),
+    ],
+)
 def test_pair_arguments_are_checked(kwargs, needle):
     with pytest.raises(ValueError, match=needle):
         build_preference_pairs(pair_data(), **kwargs)

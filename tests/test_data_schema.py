@@ -33,9 +33,24 @@ def rows(*trajs: Trajectory) -> list[dict]:
 
 def test_features_columns_and_types():
     assert list(TRAJECTORY_FEATURES) == [
-        "trajectory_id", "group_id", "base_image_id", "variant", "theme", "image", "context", "goal", "goal_spec",
-        "plan", "instruction", "edited_image", "reward", *CRITERIA, "judge_failed", "judge_error", "split",
-    ]  # fmt: skip
+        "trajectory_id",
+        "group_id",
+        "base_image_id",
+        "variant",
+        "theme",
+        "image",
+        "context",
+        "goal",
+        "goal_spec",
+        "plan",
+        "instruction",
+        "edited_image",
+        "reward",
+        *CRITERIA,
+        "judge_failed",
+        "judge_error",
+        "split",
+    ]
     assert isinstance(TRAJECTORY_FEATURES["image"], Image) and isinstance(TRAJECTORY_FEATURES["edited_image"], Image)
     assert TRAJECTORY_FEATURES["reward"] == Value("float64")
     assert all(TRAJECTORY_FEATURES[name] == Value("float64") for name in CRITERIA)
@@ -46,9 +61,13 @@ def test_features_columns_and_types():
 
 def test_criteria_weights_are_the_papers():
     assert CRITERIA_WEIGHTS == {
-        "goal_alignment": 0.30, "aesthetic_quality": 0.25, "spatial_consistency": 0.15,
-        "technical_quality": 0.15, "temporal_consistency": 0.10, "creative_interpretation": 0.05,
-    }  # fmt: skip
+        "goal_alignment": 0.30,
+        "aesthetic_quality": 0.25,
+        "spatial_consistency": 0.15,
+        "technical_quality": 0.15,
+        "temporal_consistency": 0.10,
+        "creative_interpretation": 0.05,
+    }
     assert math.isclose(sum(CRITERIA_WEIGHTS.values()), 1.0)
 
 
@@ -66,8 +85,9 @@ def test_trajectory_row_round_trip_through_dataset():
     ds = trajectories_to_dataset([t, traj("t2", None, judge_failed=True, judge_error="timeout")])
     assert ds.features == TRAJECTORY_FEATURES
     row = ds[0]
-    assert row["plan"] == [{"reasoning": PLAN[0]["reasoning"], "tool": "time_of_day",
-                            "arguments": '{"target_time": "sunset_golden"}'}]  # fmt: skip
+    assert row["plan"] == [
+        {"reasoning": PLAN[0]["reasoning"], "tool": "time_of_day", "arguments": '{"target_time": "sunset_golden"}'}
+    ]
     assert row["context"]["season"] == "summer_lush" and row["context"]["weather"] is None
     assert row["image"].size == (8, 6) and row["edited_image"] is None
     assert row["goal_alignment"] == 4.0 and row["aesthetic_quality"] is None
@@ -88,9 +108,15 @@ def test_valid_rows_pass_and_judge_failed_may_have_null_reward():
 
 @pytest.mark.parametrize(
     ("reward", "needle"),
-    [(float("nan"), "not finite"), (float("inf"), "not finite"), (7.5, "outside [0, 5]"), (-0.1, "outside [0, 5]"),
-     (None, "judge_failed is False"), ("4", "must be a number")],
-)  # fmt: skip
+    [
+        (float("nan"), "not finite"),
+        (float("inf"), "not finite"),
+        (7.5, "outside [0, 5]"),
+        (-0.1, "outside [0, 5]"),
+        (None, "judge_failed is False"),
+        ("4", "must be a number"),
+    ],
+)
 def test_bad_reward_names_row_field_and_fix(reward, needle):
     data = rows(traj("ok", 4.0), traj("bad", 1.0))
     data[1]["reward"] = reward
@@ -115,20 +141,31 @@ def test_plan_problems():
     errors, truncated = find_trajectory_errors(data)
     assert not truncated
     assert [(e.trajectory_id, e.field) for e in errors] == [
-        ("empty", "plan"), ("json", "plan[0].arguments"), ("notool", "plan[0].tool"), ("list", "plan[0].arguments"),
-    ]  # fmt: skip
+        ("empty", "plan"),
+        ("json", "plan[0].arguments"),
+        ("notool", "plan[0].tool"),
+        ("list", "plan[0].arguments"),
+    ]
     assert "not valid JSON" in errors[1].message and "json.dumps" in errors[1].message
 
 
 def test_duplicates_groups_variants_splits():
     data = rows(
-        traj("t1", 4.0), traj("t1", 3.0), traj("t3", 3.0, base="b2"), traj("t4", 3.0, goal="other goal"),
-        traj("t5", 3.0, variant="medium"), traj("t6", 3.0, split="dev"),
-    )  # fmt: skip
+        traj("t1", 4.0),
+        traj("t1", 3.0),
+        traj("t3", 3.0, base="b2"),
+        traj("t4", 3.0, goal="other goal"),
+        traj("t5", 3.0, variant="medium"),
+        traj("t6", 3.0, split="dev"),
+    )
     errors, _ = find_trajectory_errors(data)
     assert [(e.index, e.field) for e in errors] == [
-        (1, "trajectory_id"), (2, "base_image_id"), (3, "goal"), (4, "variant"), (5, "split"),
-    ]  # fmt: skip
+        (1, "trajectory_id"),
+        (2, "base_image_id"),
+        (3, "goal"),
+        (4, "variant"),
+        (5, "split"),
+    ]
     assert "duplicates row 0" in errors[0].message
     assert "row 0 of group 'g1' has 'b1'" in errors[1].message
 

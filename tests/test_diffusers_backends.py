@@ -104,8 +104,10 @@ def test_pipeline_kwargs_are_passed_and_checked(sd_dir: Path, editor: db.Diffuse
     strong = db.DiffusersEditor(model=str(sd_dir), pipeline_kwargs={"strength": 1.0}, **STEPS)
     source = Image.new("RGB", (32, 32), (90, 140, 200))
     assert strong.call_options["strength"] == 1.0  # two denoising steps instead of one
-    assert not np.array_equal(pixels(strong.edit(source, CONTEXT, None, "snow", seed=1).image),
-                              pixels(editor.edit(source, CONTEXT, None, "snow", seed=1).image))  # fmt: skip
+    assert not np.array_equal(
+        pixels(strong.edit(source, CONTEXT, None, "snow", seed=1).image),
+        pixels(editor.edit(source, CONTEXT, None, "snow", seed=1).image),
+    )
     with pytest.raises(db.DiffusersBackendError, match="pipeline_kwargs.*strenght"):
         db.DiffusersEditor(model=str(sd_dir), pipeline_kwargs={"strenght": 0.5})
 
@@ -164,10 +166,17 @@ def test_hidream_llama_encoder_loads_with_hidden_states(tiny_lm_dir: Path) -> No
 def _generate(tmp_path: Path, sd_dir: Path, edit: str) -> tuple:
     kwargs = {"model": str(sd_dir), **STEPS}
     config = GenerationConfig(
-        variant="simple", num_groups=2, rollouts=2, seed=3, out_dir=str(tmp_path / edit), image_size=32,
-        shard_size=2, backends={"render": "diffusers", "edit": edit}, progress=False,
+        variant="simple",
+        num_groups=2,
+        rollouts=2,
+        seed=3,
+        out_dir=str(tmp_path / edit),
+        image_size=32,
+        shard_size=2,
+        backends={"render": "diffusers", "edit": edit},
+        progress=False,
         backend_kwargs={"render": kwargs, **({"edit": kwargs} if edit == "diffusers" else {})},
-    )  # fmt: skip
+    )
     dataset = generate_dataset(config)
     rows = [row for split in dataset.values() for row in split]
     return config, rows

@@ -32,8 +32,20 @@ def test_two_processes_match_one(tiny_lm_dir, tmp_path, method, normalization):
     single, distributed = tmp_path / "single.pt", tmp_path / "ddp.pt"
     _run([sys.executable, str(SCRIPT), str(tiny_lm_dir), str(single), method, normalization, "8", "1"])
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
-    _run([*torchrun, "--master_port", str(_free_port()), str(SCRIPT), str(tiny_lm_dir), str(distributed), method,
-          normalization, "2", "2"])  # fmt: skip
+    _run(
+        [
+            *torchrun,
+            "--master_port",
+            str(_free_port()),
+            str(SCRIPT),
+            str(tiny_lm_dir),
+            str(distributed),
+            method,
+            normalization,
+            "2",
+            "2",
+        ]
+    )
     initial = {n: p.double() for n, p in AutoModelForCausalLM.from_pretrained(tiny_lm_dir).named_parameters()}
     one, two = torch.load(single), torch.load(distributed)
     for name, start in initial.items():

@@ -58,9 +58,17 @@ def trajectories() -> list[Trajectory]:
 
 def common(tmp_path, **overrides) -> dict:
     args = dict(
-        output_dir=str(tmp_path), report_to="none", use_cpu=True, bf16=False, save_strategy="no", seed=0,
-        max_steps=3, per_device_train_batch_size=4, learning_rate=5e-3, max_length=None,
-    )  # fmt: skip
+        output_dir=str(tmp_path),
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        save_strategy="no",
+        seed=0,
+        max_steps=3,
+        per_device_train_batch_size=4,
+        learning_rate=5e-3,
+        max_length=None,
+    )
     args.update(overrides)
     return args
 
@@ -89,8 +97,9 @@ def test_trajectories_to_trained_planner(tiny_lm_dir, tmp_path, plan_format):
 
     # The trained planner is prompted exactly as in training; its output goes through the tolerant parser.
     test_row = splits["test"][0]
-    prompt = build_planner_prompt(test_row["context"], test_row["goal"], LIBRARY, plan_format=plan_format,
-                                  tool_specs="brief")  # fmt: skip
+    prompt = build_planner_prompt(
+        test_row["context"], test_row["goal"], LIBRARY, plan_format=plan_format, tool_specs="brief"
+    )
     tools = LIBRARY.to_openai_tools(detail="brief") if plan_format == "chat" else None
     input_ids = tokenizer.apply_chat_template(
         prompt, tools=tools, add_generation_prompt=True, return_tensors="pt", return_dict=True

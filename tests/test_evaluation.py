@@ -17,8 +17,16 @@ from trl_styling.tools import Plan, PlanStep
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     out = tmp_path_factory.mktemp("eval-data")
-    config = GenerationConfig(variant="regular", num_groups=20, rollouts=3, seed=3, out_dir=str(out), image_size=64,
-                              split_ratios=(0.5, 0.0, 0.5), progress=False)  # fmt: skip
+    config = GenerationConfig(
+        variant="regular",
+        num_groups=20,
+        rollouts=3,
+        seed=3,
+        out_dir=str(out),
+        image_size=64,
+        split_ratios=(0.5, 0.0, 0.5),
+        progress=False,
+    )
     generate_dataset(config)
     return load_from_disk(str(out)), load_group_specs(out)
 
@@ -66,8 +74,9 @@ def test_oracle_beats_teacher_beats_wrong_beats_nothing(data, tmp_path):
         targets = json.loads(row["goal_spec"])["targets"]
         assert result.tool_precision == (1.0 if "season" in targets else 0.0)
 
-    table = write_comparison({"oracle": oracle, "teacher": teacher, "broken": broken}, tmp_path,
-                             reference={"teacher (dataset mean)": 3.6})  # fmt: skip
+    table = write_comparison(
+        {"oracle": oracle, "teacher": teacher, "broken": broken}, tmp_path, reference={"teacher (dataset mean)": 3.6}
+    )
     assert table.splitlines()[2].startswith("| oracle | ")
     saved = json.loads((tmp_path / "comparison.json").read_text())
     assert set(saved["planners"]) == {"oracle", "teacher", "broken"}
@@ -115,8 +124,11 @@ def test_a_repaired_plan_is_valid_but_not_valid_as_first_generated(data):
 
         def propose(self, context, goal, n, *, image=None, seed=0):
             step = PlanStep("Dry season.", "season_cycle", {"target_season": "dry_season"})
-            return [PlanProposal(plan=Plan((step,)), repairs=("step 0: season_cycle.target_season: 'dry' -> "
-                                                              "'dry_season'",))]  # fmt: skip
+            return [
+                PlanProposal(
+                    plan=Plan((step,)), repairs=("step 0: season_cycle.target_season: 'dry' -> 'dry_season'",)
+                )
+            ]
 
     evaluation = evaluate_planner(RepairedPlanner(), dataset["test"], "regular", group_specs=specs, progress=False)
     assert evaluation.summary["validity"].mean == 1.0 and evaluation.summary["first_attempt_validity"].mean == 0.0
@@ -137,12 +149,14 @@ def test_cme_reward_gives_nothing_for_no_edit_and_follows_the_formula(data):
     assert oracle.summary["cme_reward"].mean > 4.5
     # Same weights as a CME judge: the column equals what that judge gives for the same executed plans.
     cme_judge = ProgrammaticJudge(cme=EVALUATION_CME_WEIGHTS)
-    teacher_cme = evaluate_planner(TeacherPlanner(library="regular", seed=0), test, "regular", judge=cme_judge,
-                                   **kwargs)  # fmt: skip
+    teacher_cme = evaluate_planner(
+        TeacherPlanner(library="regular", seed=0), test, "regular", judge=cme_judge, **kwargs
+    )
     teacher = evaluate_planner(TeacherPlanner(library="regular", seed=0), test, "regular", **kwargs)
     assert [r.cme_reward for r in teacher.results] == pytest.approx([r.reward for r in teacher_cme.results])
-    other = evaluate_planner(TeacherPlanner(library="regular", seed=0), test, "regular", cme_weights=(1.0, 0.0),
-                             **kwargs)  # fmt: skip
+    other = evaluate_planner(
+        TeacherPlanner(library="regular", seed=0), test, "regular", cme_weights=(1.0, 0.0), **kwargs
+    )
     # w2 = 0: the CME reward is execution alone, 5 * goal_alignment / 5
     execution_only = [r.criteria["goal_alignment"] for r in other.results]
     assert [r.cme_reward for r in other.results] == pytest.approx(execution_only)

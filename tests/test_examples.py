@@ -43,8 +43,17 @@ def run_example(name: str, *args: str) -> None:
 
 
 def train_args(method: str, data: Path, model: Path, out: Path, *extra: str) -> list[str]:
-    return ["--config", str(TINY / f"{method}.yaml"), "--dataset_name", str(data), "--model_name_or_path",
-            str(model), "--output_dir", str(out), *extra]  # fmt: skip
+    return [
+        "--config",
+        str(TINY / f"{method}.yaml"),
+        "--dataset_name",
+        str(data),
+        "--model_name_or_path",
+        str(model),
+        "--output_dir",
+        str(out),
+        *extra,
+    ]
 
 
 def card_of(out: Path) -> str:
@@ -70,14 +79,19 @@ def pushed_sft(tiny_data: Path, tiny_lm_dir: Path, tmp_path_factory: pytest.Temp
 
     def upload_folder(self: HfApi, *, repo_id: str, folder_path: str, **kwargs: Any) -> None:
         folder = Path(folder_path)
-        captured.update(repo_id=repo_id, files=sorted(p.name for p in folder.iterdir()),
-                        readme=(folder / "README.md").read_text())  # fmt: skip
+        captured.update(
+            repo_id=repo_id, files=sorted(p.name for p in folder.iterdir()), readme=(folder / "README.md").read_text()
+        )
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(HfApi, "create_repo", create_repo)
         patch.setattr(HfApi, "upload_folder", upload_folder)
-        run_example("train_sft", *train_args("sft", tiny_data, tiny_lm_dir, out, "--push_to_hub", "true",
-                                             "--hub_model_id", "someone/tiny-styling-S"))  # fmt: skip
+        run_example(
+            "train_sft",
+            *train_args(
+                "sft", tiny_data, tiny_lm_dir, out, "--push_to_hub", "true", "--hub_model_id", "someone/tiny-styling-S"
+            ),
+        )
     return {"out": out, **captured}
 
 
@@ -146,8 +160,17 @@ def test_each_method_trains_and_writes_its_card(tiny_data, tiny_lm_dir, tmp_path
 
 def test_evaluate_script_compares_the_trained_adapter_with_the_oracle(pushed_sft, tiny_data, tmp_path):
     out = tmp_path / "evaluation"
-    run_example("evaluate", "--config", str(TINY / "evaluate.yaml"), "--dataset_name", str(tiny_data),
-                "--model_paths", f"S={pushed_sft['out']}", "--output_dir", str(out))  # fmt: skip
+    run_example(
+        "evaluate",
+        "--config",
+        str(TINY / "evaluate.yaml"),
+        "--dataset_name",
+        str(tiny_data),
+        "--model_paths",
+        f"S={pushed_sft['out']}",
+        "--output_dir",
+        str(out),
+    )
     report = json.loads((out / "comparison.json").read_text())
     assert set(report["planners"]) == {"S", "oracle"}
     assert all(len(planner["results"]) == 2 for planner in report["planners"].values())
@@ -172,9 +195,24 @@ def _run(command: list[str]) -> str:
 def accelerate_launch(script: str, *args: str) -> list[str]:
     # `--cpu --num_processes 2` would start ONE process (accelerate's simple launcher; multi-CPU needs mpirun).
     # `--multi_gpu` goes through torch.distributed.run, and without CUDA each rank runs as MULTI_CPU over gloo.
-    return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-            "--main_process_port", str(_free_port()), str(EXAMPLES / f"{script}.py"), *args]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        str(_free_port()),
+        str(EXAMPLES / f"{script}.py"),
+        *args,
+    ]
 
 
 def test_accelerate_launch_runs_two_cpu_processes(tiny_data, tiny_lm_dir, tmp_path):
@@ -194,8 +232,11 @@ def test_accelerate_launch_other_methods(tiny_data, tiny_lm_dir, tmp_path, metho
 
 def test_python_cli_with_config_and_overrides(tiny_data, tiny_lm_dir, tmp_path):
     out = tmp_path / "sw-cli"
-    command = [sys.executable, str(EXAMPLES / "train_sw.py"),
-               *train_args("sw", tiny_data, tiny_lm_dir, out, "--standardize_by", "global")]  # fmt: skip
+    command = [
+        sys.executable,
+        str(EXAMPLES / "train_sw.py"),
+        *train_args("sw", tiny_data, tiny_lm_dir, out, "--standardize_by", "global"),
+    ]
     output = _run(command)
     assert "[rank 0/1] SW training on" in output
     assert "| `standardize_by` | global |" in card_of(out)  # the command line overrides the YAML
@@ -211,8 +252,10 @@ def test_python_cli_other_scripts(tiny_data, tiny_lm_dir, tmp_path, script):
 
 def test_vision_planner_trains_on_images(tiny_data, tiny_vlm_dir, tmp_path):
     out = tmp_path / "vlm"
-    run_example("train_sft", *train_args("sft", tiny_data, tiny_vlm_dir, out, "--include_image", "true",
-                                         "--max_train_samples", "4"))  # fmt: skip
+    run_example(
+        "train_sft",
+        *train_args("sft", tiny_data, tiny_vlm_dir, out, "--include_image", "true", "--max_train_samples", "4"),
+    )
     assert json.loads((out / "styling_planner.json").read_text())["include_image"] is True
     assert "| `include_image` | True |" in card_of(out)
 

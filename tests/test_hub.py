@@ -42,20 +42,27 @@ def paper_like_rows(n_groups: int = 2, *, drop: str | None = None) -> Dataset:
     rows = []
     for g in range(n_groups):
         for k, score in enumerate((4.4, 3.1)):
-            rows.append({
-                "id": f"t{g}-{k}",
-                "image_id": f"img{g}",
-                "prompt": f"Make scene {g} a snowy winter evening",
-                "structured_context": json.dumps({"season": "summer", "time_of_day": "midday_overhead", "x": 1}),
-                "actions": json.dumps([
-                    {"action": "season_cycle", "parameters": {"source_season": "summer", "target_season": "winter"},
-                     "rationale": "Winter is the goal."},
-                    {"function": {"name": "time_of_day", "arguments": '{"target_time": "dusk_twilight"}'}},
-                ]),
-                "synthesized_instruction": "Turn it into a winter dusk.",
-                "quality_score": score,
-                "scores": {"goal_alignment": 4.0, "aesthetic_quality": 3.5},
-            })  # fmt: skip
+            rows.append(
+                {
+                    "id": f"t{g}-{k}",
+                    "image_id": f"img{g}",
+                    "prompt": f"Make scene {g} a snowy winter evening",
+                    "structured_context": json.dumps({"season": "summer", "time_of_day": "midday_overhead", "x": 1}),
+                    "actions": json.dumps(
+                        [
+                            {
+                                "action": "season_cycle",
+                                "parameters": {"source_season": "summer", "target_season": "winter"},
+                                "rationale": "Winter is the goal.",
+                            },
+                            {"function": {"name": "time_of_day", "arguments": '{"target_time": "dusk_twilight"}'}},
+                        ]
+                    ),
+                    "synthesized_instruction": "Turn it into a winter dusk.",
+                    "quality_score": score,
+                    "scores": {"goal_alignment": 4.0, "aesthetic_quality": 3.5},
+                }
+            )
     data = Dataset.from_list(rows)
     return data.remove_columns(drop) if drop else data
 
@@ -110,9 +117,19 @@ def test_bad_values_raise_typed_errors(tmp_path):
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("hub") / "regular"
     judge_options = {"judge": {"api_key": "sk-secret", "model": "judge-vlm-1"}}  # the key must not reach the card
-    generate_dataset(GenerationConfig(variant="regular", num_groups=6, rollouts=3, seed=1, out_dir=str(out),
-                                      image_size=48, progress=False, split_ratios=(0.5, 0.0, 0.5),
-                                      backend_kwargs=judge_options))  # fmt: skip
+    generate_dataset(
+        GenerationConfig(
+            variant="regular",
+            num_groups=6,
+            rollouts=3,
+            seed=1,
+            out_dir=str(out),
+            image_size=48,
+            progress=False,
+            split_ratios=(0.5, 0.0, 0.5),
+            backend_kwargs=judge_options,
+        )
+    )
     return out
 
 
@@ -150,8 +167,11 @@ def fake_hub(tmp_path, monkeypatch) -> FakeHub:
     hub = FakeHub(tmp_path / "remote")
     hub.root.mkdir()
     monkeypatch.setattr(DatasetDict, "push_to_hub", lambda self, repo_id, **kw: hub.push_to_hub(self, repo_id, **kw))
-    monkeypatch.setattr(HfApi, "hf_hub_download", lambda self, repo_id, filename, **kw: hub.hf_hub_download(
-        self, repo_id, filename, **kw))  # fmt: skip
+    monkeypatch.setattr(
+        HfApi,
+        "hf_hub_download",
+        lambda self, repo_id, filename, **kw: hub.hf_hub_download(self, repo_id, filename, **kw),
+    )
     monkeypatch.setattr(HfApi, "upload_file", lambda self, **kw: hub.upload_file(self, **kw))
     return hub
 
@@ -187,8 +207,9 @@ def test_push_keeps_configs_of_variants_pushed_earlier(generated, fake_hub):
 
 
 def test_push_rejects_invalid_rows_before_uploading(generated, fake_hub):
-    bad = load_from_disk(str(generated))["train"].map(lambda row, i: {"reward": 9.0 if i == 0 else row["reward"]},
-                                                      with_indices=True)  # fmt: skip
+    bad = load_from_disk(str(generated))["train"].map(
+        lambda row, i: {"reward": 9.0 if i == 0 else row["reward"]}, with_indices=True
+    )
     with pytest.raises(TrajectoryValidationError):
         push_styling_dataset(DatasetDict({"train": bad}), "someone/x")
     assert fake_hub.pushes == [] and fake_hub.uploads == []

@@ -26,9 +26,19 @@ from trl_styling.human_eval.items import Output, PlanStepView, image_data_url, r
 from trl_styling.human_eval.page import judge_scores, ranking_page_data, rating_page_data, render_page, write_page
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--window-size=1280,1000", "--remote-debugging-pipe"]  # fmt: skip
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--window-size=1280,1000",
+    "--remote-debugging-pipe",
+]
 
 
 class Chromium:
@@ -45,9 +55,14 @@ class Chromium:
             os.dup2(commands, 3)
             os.dup2(replies, 4)
 
-        self.process = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={user_data_dir}", "about:blank"],
-                                        preexec_fn=wire_pipes, close_fds=False, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        self.process = subprocess.Popen(
+            [CHROMIUM, *FLAGS, f"--user-data-dir={user_data_dir}", "about:blank"],
+            preexec_fn=wire_pipes,
+            close_fds=False,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(to_browser_read)
         os.close(from_browser_write)
         self._buffer, self._next_id, self.events = b"", 0, []
@@ -67,13 +82,17 @@ class Chromium:
             if pages or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
-        attached = self.send("Target.attachToTarget", {"targetId": pages[0]["targetId"], "flatten": True},
-                             session=False)  # fmt: skip
+        attached = self.send(
+            "Target.attachToTarget", {"targetId": pages[0]["targetId"], "flatten": True}, session=False
+        )
         self.session = attached["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable")
-        self.send("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(download_dir),
-                                                  "eventsEnabled": True}, session=False)  # fmt: skip
+        self.send(
+            "Browser.setDownloadBehavior",
+            {"behavior": "allow", "downloadPath": str(download_dir), "eventsEnabled": True},
+            session=False,
+        )
 
     def _message(self, deadline: float) -> dict[str, Any]:
         while b"\0" not in self._buffer:
@@ -143,13 +162,16 @@ class Chromium:
 
     def click(self, selector: str) -> None:
         """A real mouse click at the element's centre (so a covered or hidden control fails the test)."""
-        box = self.js(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (!e) return null;"
-                      "e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
-                      "return [r.x + r.width / 2, r.y + r.height / 2, r.width * r.height]; })()")  # fmt: skip
+        box = self.js(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (!e) return null;"
+            "e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
+            "return [r.x + r.width / 2, r.y + r.height / 2, r.width * r.height]; })()"
+        )
         assert box is not None and box[2] > 0, f"{selector} is missing or not visible"
         for kind in ("mousePressed", "mouseReleased"):
-            self.send("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1], "button": "left",
-                                                   "clickCount": 1})  # fmt: skip
+            self.send(
+                "Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1}
+            )
 
     def type(self, selector: str, text: str) -> None:
         self.click(selector)
@@ -176,8 +198,10 @@ def _image(color: tuple[int, int, int]) -> str | None:
 
 
 def _rate_outputs(goal: str = "Make it a snowy winter evening") -> list[Output]:
-    steps = [PlanStepView("season_cycle", "target_season=winter_snow", "The goal asks for winter."),
-             PlanStepView("time_of_day", "target_time=dusk", "Evening light: dusk.")]  # fmt: skip
+    steps = [
+        PlanStepView("season_cycle", "target_season=winter_snow", "The goal asks for winter."),
+        PlanStepView("time_of_day", "target_time=dusk", "Evening light: dusk."),
+    ]
     return [
         Output(
             f"g{i}",
@@ -188,7 +212,7 @@ def _rate_outputs(goal: str = "Make it a snowy winter evening") -> list[Output]:
             _image((200, 40 * i, 90)),
             score=2.5 + i,
             trajectory_id=f"g{i}-r0",
-        )  # fmt: skip
+        )
         for i in range(2)
     ]
 
@@ -220,24 +244,48 @@ def test_rating_page_autosaves_survives_reload_and_restart_and_exports_what_was_
     assert browser.js("document.getElementById('progress').textContent") == "0 / 2 complete"
     assert browser.js("document.querySelectorAll('article.item img').length") == 4
     browser.type("#rater", "alice")
-    clicks = [("g0-r0", "edit_quality", "partial"), ("g0-r0", "edit_quality", "pass"),  # changed mind: pass
-              ("g0-r0", "action_plan_quality", "partial"), ("g0-r0", "reasoning_quality", "fail"),
-              ("g0-r0", "overall_quality", "pass"), ("g1-r0", "edit_quality", "fail")]  # fmt: skip
+    clicks = [
+        ("g0-r0", "edit_quality", "partial"),
+        ("g0-r0", "edit_quality", "pass"),  # changed mind: pass
+        ("g0-r0", "action_plan_quality", "partial"),
+        ("g0-r0", "reasoning_quality", "fail"),
+        ("g0-r0", "overall_quality", "pass"),
+        ("g1-r0", "edit_quality", "fail"),
+    ]
     for item, dim, level in clicks:
         browser.click(f'button[data-item="{item}"][data-dim="{dim}"][data-level="{level}"]')
     browser.type('textarea[data-item="g1-r0"]', "looks <b>blurry</b>")
     expected = {
-        "format": "trl-styling-human-eval/1", "page_id": data["page_id"], "mode": "rate", "rater": "alice",
+        "format": "trl-styling-human-eval/1",
+        "page_id": data["page_id"],
+        "mode": "rate",
+        "rater": "alice",
         "dimensions": ["edit_quality", "action_plan_quality", "reasoning_quality", "overall_quality"],
         "items_total": 2,
         "answers": [
-            {"item_id": "g0-r0", "group_id": "g0", "trajectory_id": "g0-r0", "comment": "", "complete": True,
-             "ratings": {"edit_quality": "pass", "action_plan_quality": "partial", "reasoning_quality": "fail",
-                         "overall_quality": "pass"}},
-            {"item_id": "g1-r0", "group_id": "g1", "trajectory_id": "g1-r0", "comment": "looks <b>blurry</b>",
-             "complete": False, "ratings": {"edit_quality": "fail"}},
+            {
+                "item_id": "g0-r0",
+                "group_id": "g0",
+                "trajectory_id": "g0-r0",
+                "comment": "",
+                "complete": True,
+                "ratings": {
+                    "edit_quality": "pass",
+                    "action_plan_quality": "partial",
+                    "reasoning_quality": "fail",
+                    "overall_quality": "pass",
+                },
+            },
+            {
+                "item_id": "g1-r0",
+                "group_id": "g1",
+                "trajectory_id": "g1-r0",
+                "comment": "looks <b>blurry</b>",
+                "complete": False,
+                "ratings": {"edit_quality": "fail"},
+            },
         ],
-    }  # fmt: skip
+    }
     assert browser.js("trlStylingExport()") == expected
     assert json.loads(browser.js("document.getElementById('export-json').textContent")) == expected
     assert browser.js("document.getElementById('progress').textContent") == "1 / 2 complete"
@@ -282,8 +330,17 @@ PAYLOADS = {
 
 def test_model_text_with_html_is_shown_as_text_and_never_runs(browser, tmp_path):
     steps = [PlanStepView(PAYLOADS["tool"], 'x="<svg onload=alert(1)>"', PAYLOADS["reasoning"])]
-    outputs = [Output("g0", PAYLOADS["goal"], steps, PAYLOADS["instruction"], _image((1, 2, 3)),
-                      '" onerror="window.__pwned=4', trajectory_id="<i>t0</i>")]  # fmt: skip
+    outputs = [
+        Output(
+            "g0",
+            PAYLOADS["goal"],
+            steps,
+            PAYLOADS["instruction"],
+            _image((1, 2, 3)),
+            '" onerror="window.__pwned=4',
+            trajectory_id="<i>t0</i>",
+        )
+    ]
     data = rating_page_data(outputs, title="<script>window.__pwned = 5</script>Study")
     html = render_page(data)
     assert "<script>window.__pwned" not in html and "</script><script>" not in html
@@ -300,10 +357,20 @@ def test_model_text_with_html_is_shown_as_text_and_never_runs(browser, tmp_path)
 
 def test_ranking_page_is_blind_ranks_top3_and_feeds_the_agreement_report(browser, tmp_path):
     methods = {
-        name: {f"g{i}": Output(f"g{i}", f"goal {i}", f"[ACTION] {name}()", f"{name} edit", _image((9, 9, 9)),
-                               _image((50 * k, 80, 120)), score=score + i) for i in range(2)}
+        name: {
+            f"g{i}": Output(
+                f"g{i}",
+                f"goal {i}",
+                f"[ACTION] {name}()",
+                f"{name} edit",
+                _image((9, 9, 9)),
+                _image((50 * k, 80, 120)),
+                score=score + i,
+            )
+            for i in range(2)
+        }
         for k, (name, score) in enumerate([("S", 1.0), ("RW", 3.0), ("SW", 2.0), ("DPO", 0.5)])
-    }  # fmt: skip
+    }
     items = ranking_items(methods, None, seed=3)
     data = ranking_page_data(items, title="Rank")
     page = tmp_path / "rank.html"
@@ -322,8 +389,11 @@ def test_ranking_page_is_blind_ranks_top3_and_feeds_the_agreement_report(browser
     exported = {a["item_id"]: a for a in browser.js("trlStylingExport().answers")}  # page order is shuffled
     first = exported["g0"]
     assert first["ranking"] == [letter["g0"][m] for m in ("SW", "RW", "S")] and first["complete"] is True
-    assert first["winner_ratings"] == {"visual_quality": "pass", "instruction_following": "pass",
-                                       "overall_quality": "pass"}  # fmt: skip
+    assert first["winner_ratings"] == {
+        "visual_quality": "pass",
+        "instruction_following": "pass",
+        "overall_quality": "pass",
+    }
     assert sorted(first["candidates"]) == ["A", "B", "C", "D"] and exported["g1"]["complete"] is False
     # A new 1st place invalidates the winner's ratings.
     browser.click(f'button[data-item="g0"][data-candidate="{letter["g0"]["RW"]}"][data-rank="1"]')
@@ -339,8 +409,9 @@ def test_ranking_page_is_blind_ranks_top3_and_feeds_the_agreement_report(browser
     assert browser.errors == []
 
     report_path = tmp_path / "report.json"
-    assert main(["agreement", str(answers), "--judge", str(tmp_path / "rank.judge.json"),
-                 "--out", str(report_path)]) == 0  # fmt: skip
+    assert (
+        main(["agreement", str(answers), "--judge", str(tmp_path / "rank.judge.json"), "--out", str(report_path)]) == 0
+    )
     report = json.loads(report_path.read_text())
     assert report["win_rates"] == {"RW": {"wins": 1, "rate": 0.5}, "SW": {"wins": 1, "rate": 0.5}}
     # The judge's winner is RW on both goals: bob's 1st on g0, bob's 2nd on g1.
@@ -365,15 +436,35 @@ def test_page_is_self_contained_and_its_csp_hashes_match(tmp_path):
 
 def test_annotate_cli_on_a_generated_dataset_and_its_errors(tmp_path, capsys):
     data_dir = tmp_path / "data"
-    assert main(["generate", "--variant", "simple", "--num-groups", "4", "--rollouts", "2", "--out", str(data_dir),
-                 "--image-size", "32", "--no-progress", "--split-ratios", "0.5,0,0.5"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "generate",
+                "--variant",
+                "simple",
+                "--num-groups",
+                "4",
+                "--rollouts",
+                "2",
+                "--out",
+                str(data_dir),
+                "--image-size",
+                "32",
+                "--no-progress",
+                "--split-ratios",
+                "0.5,0,0.5",
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "page" / "rate.html"
     assert main(["annotate", str(data_dir), "--split", "test", "--max-items", "3", "--out", str(out)]) == 0
     assert "(rate, 3 items" in capsys.readouterr().out
     page_data = json.loads(re.search(r'id="page-data">(.*?)</script>', out.read_text(), re.S).group(1))
     assert len(page_data["items"]) == 3 and all(i["image"].startswith("data:image/png") for i in page_data["items"])
     assert set(json.loads((tmp_path / "page" / "rate.judge.json").read_text())["scores"]) <= {
-        i["item_id"] for i in page_data["items"]}  # fmt: skip
+        i["item_id"] for i in page_data["items"]
+    }
     rank = tmp_path / "rank.html"
     assert main(["annotate", "--methods", f"a={data_dir}", f"b={data_dir}", "--out", str(rank)]) == 0
     for argv, message in [
@@ -384,7 +475,7 @@ def test_annotate_cli_on_a_generated_dataset_and_its_errors(tmp_path, capsys):
         (["annotate", "--methods", f"a={data_dir}", "--out", str(out)], "at least 2 methods"),
         (["annotate", "--methods", f"a={data_dir}", f"a={data_dir}", "--out", str(out)], "must be distinct"),
         (["annotate", "--methods", "nameless", "--out", str(out)], "must be NAME=DIR_OR_JSON"),
-    ]:  # fmt: skip
+    ]:
         with pytest.raises(SystemExit):
             main(argv)
         assert message in capsys.readouterr().err

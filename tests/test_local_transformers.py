@@ -117,9 +117,17 @@ def test_registered_stages_share_one_loaded_model(tiny_vlm_dir: Path) -> None:
 def _config(tmp_path: Path, name: str, backends: dict[str, str], model: Path, groups: int = 2) -> GenerationConfig:
     options = {"model": str(model), "device": "cpu", "max_tokens": 24, "max_attempts": 1}
     return GenerationConfig(
-        variant="simple", num_groups=groups, rollouts=2, seed=1, out_dir=str(tmp_path / name), image_size=64,
-        shard_size=2, progress=False, backends=backends, backend_kwargs={stage: options for stage in backends},
-    )  # fmt: skip
+        variant="simple",
+        num_groups=groups,
+        rollouts=2,
+        seed=1,
+        out_dir=str(tmp_path / name),
+        image_size=64,
+        shard_size=2,
+        progress=False,
+        backends=backends,
+        backend_kwargs={stage: options for stage in backends},
+    )
 
 
 def test_generate_with_a_garbage_judge_keeps_flagged_rows(tmp_path: Path, tiny_vlm_dir: Path) -> None:

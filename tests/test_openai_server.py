@@ -42,8 +42,10 @@ Reply = tuple[int, dict[str, Any], dict[str, str]]  # status, JSON body, headers
 
 
 def completion(*texts: str) -> dict[str, Any]:
-    choices = [{"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": "stop"}
-               for i, t in enumerate(texts)]  # fmt: skip
+    choices = [
+        {"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": "stop"}
+        for i, t in enumerate(texts)
+    ]
     return {"id": "c", "object": "chat.completion", "created": 0, "model": "m", "choices": choices}
 
 
@@ -110,8 +112,16 @@ def request(text: str = "hi", **kwargs: Any) -> ChatRequest:
 
 
 def transport(url: str, **kwargs: Any) -> OpenAIChatModel:
-    options = {"model": "m", "base_url": url, "max_retries": 3, "backoff_base": 0.01, "jitter": 0.5,
-               "jitter_seed": 7, "timeout": 5.0, **kwargs}  # fmt: skip
+    options = {
+        "model": "m",
+        "base_url": url,
+        "max_retries": 3,
+        "backoff_base": 0.01,
+        "jitter": 0.5,
+        "jitter_seed": 7,
+        "timeout": 5.0,
+        **kwargs,
+    }
     return OpenAIChatModel(**options)
 
 
@@ -265,8 +275,9 @@ def start_transformers_serve(log: Path) -> tuple[subprocess.Popen, str]:
     cli = Path(sys.executable).with_name("transformers")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     command = [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
-    process = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env,
-                               start_new_session=True)  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -308,13 +319,28 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 def stage_kwargs(served: Served, cache: Path, **options: Any) -> dict[str, Any]:
-    return {"base_url": served.url, "model": served.model, "cache_dir": str(cache), "max_tokens": 8,
-            "max_attempts": 1, "timeout": 30.0, **options}  # fmt: skip
+    return {
+        "base_url": served.url,
+        "model": served.model,
+        "cache_dir": str(cache),
+        "max_tokens": 8,
+        "max_attempts": 1,
+        "timeout": 30.0,
+        **options,
+    }
 
 
 def config(out: Path, backends: dict[str, str], kwargs: dict[str, dict], **fields: Any) -> GenerationConfig:
-    options = {"variant": "simple", "num_groups": 2, "rollouts": 2, "seed": 3, "image_size": 32, "shard_size": 1,
-               "progress": False, **fields}  # fmt: skip
+    options = {
+        "variant": "simple",
+        "num_groups": 2,
+        "rollouts": 2,
+        "seed": 3,
+        "image_size": 32,
+        "shard_size": 1,
+        "progress": False,
+        **fields,
+    }
     return GenerationConfig(out_dir=str(out), backends=backends, backend_kwargs=kwargs, **options)
 
 
@@ -328,11 +354,18 @@ def test_transport_against_transformers_serve_with_images(served):
     chat = OpenAIChatModel(model=served.model, base_url=served.url, timeout=30)
     image = Image.new("RGB", (32, 32), (30, 140, 220))
     content = [image_part(image), {"type": "text", "text": "Describe the image as JSON."}]
-    answers = chat.complete_many([
-        ChatRequest(messages=({"role": "user", "content": content},), max_tokens=6, seed=1),
-        ChatRequest(messages=({"role": "user", "content": "Hello"},), max_tokens=6, n=2, seed=1,
-                    json_schema={"type": "object"}),
-    ])  # fmt: skip
+    answers = chat.complete_many(
+        [
+            ChatRequest(messages=({"role": "user", "content": content},), max_tokens=6, seed=1),
+            ChatRequest(
+                messages=({"role": "user", "content": "Hello"},),
+                max_tokens=6,
+                n=2,
+                seed=1,
+                json_schema={"type": "object"},
+            ),
+        ]
+    )
     assert [len(a) for a in answers] == [1, 2] and all(isinstance(t, str) for a in answers for t in a)
     assert chat.n_supported is False  # transformers serve ignores n: one call per sample
     assert chat.stats["requests"] == 3 and chat.stats["retries"] == 0
@@ -357,8 +390,9 @@ def test_generation_with_model_synthesizer_and_judge_records_failures_and_reruns
     for row in first:  # garbage answers: recorded failures, never scores
         assert row["judge_failed"] is True and row["reward"] is None
         assert "no usable judge answer after 1 attempt(s)" in row["judge_error"]
-        assert row["instruction"].endswith("Preserve the original composition and leave everything not mentioned "
-                                           "unchanged.")  # the template fallback  # fmt: skip
+        assert row["instruction"].endswith(
+            "Preserve the original composition and leave everything not mentioned unchanged."
+        )  # the template fallback
     # The same configuration into another directory: every answer comes from the cache.
     generate_dataset(config(tmp_path / "b", backends, kwargs, num_groups=1))
     assert served.requests() - before == spent
@@ -462,14 +496,18 @@ def test_smollm2_135m_behind_transformers_serve(tmp_path):
         served = Served(f"{root}/v1", str(model_dir), process, log)
         chat = OpenAIChatModel(model=served.model, base_url=served.url, concurrency=4, timeout=120)
         chat.complete(request("Warm up.", max_tokens=4))  # loads the model
-        batch = [request(f"Name one colour for a painting of a harbour at dawn, #{i}.", max_tokens=16, seed=i)
-                 for i in range(8)]  # fmt: skip
+        batch = [
+            request(f"Name one colour for a painting of a harbour at dawn, #{i}.", max_tokens=16, seed=i)
+            for i in range(8)
+        ]
         began = time.perf_counter()
         answers = chat.complete_many(batch)
         seconds = time.perf_counter() - began
         assert all(isinstance(a, list) and a[0].strip() for a in answers), answers
-        print(f"\nSmolLM2-135M via transformers serve: {len(batch) / seconds:.2f} requests/s (8 x 16 tokens, "
-              f"concurrency 4); e.g. {answers[0][0]!r}")  # fmt: skip
+        print(
+            f"\nSmolLM2-135M via transformers serve: {len(batch) / seconds:.2f} requests/s (8 x 16 tokens, "
+            f"concurrency 4); e.g. {answers[0][0]!r}"
+        )
 
         text_only = {"max_attempts": 1, "timeout": 120, "cache_dir": str(tmp_path / "cache")}
         kwargs = {
@@ -486,8 +524,10 @@ def test_smollm2_135m_behind_transformers_serve(tmp_path):
         for row in found:  # a real score in [0, 5] or a recorded failure, never a made-up 0
             assert (row["reward"] is not None and 0 <= row["reward"] <= 5) != row["judge_failed"]
         scored = sum(not row["judge_failed"] for row in found)
-        print(f"generation (world planner, SmolLM2 synthesizer + judge): {spent} requests in {seconds:.1f} s = "
-              f"{spent / seconds:.2f} requests/s; {scored}/2 rows scored")  # fmt: skip
+        print(
+            f"generation (world planner, SmolLM2 synthesizer + judge): {spent} requests in {seconds:.1f} s = "
+            f"{spent / seconds:.2f} requests/s; {scored}/2 rows scored"
+        )
 
         try:  # the 135M model as the planner: plans that do not validate are recorded failures
             generate_dataset(config(tmp_path / "planned", {"plan": "openai"}, {"plan": kwargs["plan"]}, num_groups=1))

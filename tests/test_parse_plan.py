@@ -27,14 +27,21 @@ SIMPLE, REGULAR, COMPLEX = (get_tool_library(name) for name in LIBRARY_NAMES)
 PLAN = Plan(
     (
         PlanStep("Sunset light first.", "time_of_day", {"target_time": "sunset_golden"}),
-        PlanStep("Snow, then fog at the bottom.", "sequence_transform", {
-            "sub_actions": [{"tool": "season_cycle", "arguments": {"target_season": "winter_snow"}},
-                            {"tool": "atmospheric_effects", "arguments": {"target_effects": "fog_dense"}}],
-        }),
-        PlanStep('Warm "cinematic" grade.', "color_grading", {"target_grading": "warm_cinematic",
-                                                              "saturation_change": 0.25}),
+        PlanStep(
+            "Snow, then fog at the bottom.",
+            "sequence_transform",
+            {
+                "sub_actions": [
+                    {"tool": "season_cycle", "arguments": {"target_season": "winter_snow"}},
+                    {"tool": "atmospheric_effects", "arguments": {"target_effects": "fog_dense"}},
+                ],
+            },
+        ),
+        PlanStep(
+            'Warm "cinematic" grade.', "color_grading", {"target_grading": "warm_cinematic", "saturation_change": 0.25}
+        ),
     )
-).validate(REGULAR)  # fmt: skip
+).validate(REGULAR)
 
 
 def render_chat(plan: Plan) -> str:
@@ -82,10 +89,13 @@ def test_prose_between_steps_fences_and_decoration() -> None:
     assert plan == Plan(
         (
             PlanStep("** Sunset light first.\n   **", "time_of_day", {"target_time": "sunset_golden"}),
-            PlanStep("Warm grade.", "color_grading",
-                     {"target_grading": "warm_cinematic", "saturation_change": 0.5, "temperature_shift": "warmer"}),
+            PlanStep(
+                "Warm grade.",
+                "color_grading",
+                {"target_grading": "warm_cinematic", "saturation_change": 0.5, "temperature_shift": "warmer"},
+            ),
         )
-    )  # fmt: skip
+    )
 
 
 def test_python_literals_single_quotes_positional_and_json_call() -> None:
@@ -97,15 +107,21 @@ def test_python_literals_single_quotes_positional_and_json_call() -> None:
     plan = parse_plan(text, SIMPLE)
     assert plan == Plan(
         (
-            PlanStep("r1", "weather_conditions",
-                     {"target_weather": "light_snow", "intensity": "light", "visibility_change": True}),
+            PlanStep(
+                "r1",
+                "weather_conditions",
+                {"target_weather": "light_snow", "intensity": "light", "visibility_change": True},
+            ),
             PlanStep("r2", "location_setting", {"target_location": "beach_coast", "preserve_foreground": False}),
             PlanStep("", "mood_lighting", {"target_mood": "warm_cozy"}),
         )
-    )  # fmt: skip
+    )
     err = parse_error("[ACTION] weather_conditions(target_weather=None)", SIMPLE)
-    assert err.reason.endswith("expected a string, got NoneType None. Allowed: " + ", ".join(
-        SIMPLE["weather_conditions"].parameters["properties"]["target_weather"]["enum"]) + ".")  # fmt: skip
+    assert err.reason.endswith(
+        "expected a string, got NoneType None. Allowed: "
+        + ", ".join(SIMPLE["weather_conditions"].parameters["properties"]["target_weather"]["enum"])
+        + "."
+    )
 
 
 def test_escaped_markers_in_reasoning() -> None:
@@ -153,22 +169,32 @@ def test_malformed_step_is_an_error_not_skipped() -> None:
     err = parse_error(text, SIMPLE)
     assert (err.reason, err.position) == ("malformed action: unexpected character ')'", 47)
     cases = {
-        "[ACTION] time_of_day target_time=dusk_twilight": ("malformed action: expected '(' after tool name "
-                                                           "'time_of_day'", 21),
+        "[ACTION] time_of_day target_time=dusk_twilight": (
+            "malformed action: expected '(' after tool name 'time_of_day'",
+            21,
+        ),
         "[ACTION] 42(x=1)": ("malformed action: expected a tool name after [ACTION]", 9),
         "[ACTION] time_of_day(target_time=dusk_twilight sky_color=deep_blue)": (
-            "malformed action: expected ',' or ')' in the argument list", 47),
+            "malformed action: expected ',' or ')' in the argument list",
+            47,
+        ),
         "[ACTION] time_of_day(target_time=dusk_twilight, target_time=dawn_first_light)": (
-            "malformed action: parameter 'target_time' given twice", 48),
+            "malformed action: parameter 'target_time' given twice",
+            48,
+        ),
         "[ACTION] time_of_day(target_time=dusk_twilight, deep_blue)": (
-            "malformed action: a positional value after a named parameter", 48),
+            "malformed action: a positional value after a named parameter",
+            48,
+        ),
         "[ACTION] time_of_day(target_time={'a': 1, 'a': 2})": ("malformed action: duplicate key 'a'", 48),
         "[ACTION] time_of_day(target_time=1e999)": ("malformed action: number '1e999' is out of range", 33),
         "[ACTION] time_of_day(target_time=" + "1" * 70 + ")": (
-            "malformed action: number longer than 64 characters", 33),
+            "malformed action: number longer than 64 characters",
+            33,
+        ),
         "[ACTION] time_of_day(target_time=12abc)": ("malformed action: invalid number '12a'", 33),
-        "[ACTION] time_of_day(target_time=\"\\uZZZZ\")": ("malformed action: invalid \\u escape", 34),
-    }  # fmt: skip
+        '[ACTION] time_of_day(target_time="\\uZZZZ")': ("malformed action: invalid \\u escape", 34),
+    }
     for text, (reason, position) in cases.items():
         err = parse_error(text, SIMPLE)
         assert (err.reason, err.position) == (reason, position), text
@@ -178,8 +204,10 @@ def test_positional_values_map_to_required_parameters() -> None:
     plan = parse_plan("[ACTION] cinematic_look(teal_orange, region='background')", COMPLEX)
     assert plan.steps[0].arguments == {"color_grading": "teal_orange", "region": "background"}
     err = parse_error("[REASONING] r [ACTION] time_of_day(dusk_twilight, deep_blue)", SIMPLE)
-    assert err.reason == ("tool 'time_of_day' takes at most 1 positional value(s) (its required parameters "
-                          "['target_time']); name the other parameters")  # fmt: skip
+    assert err.reason == (
+        "tool 'time_of_day' takes at most 1 positional value(s) (its required parameters "
+        "['target_time']); name the other parameters"
+    )
     assert err.position == 0
     err = parse_error("[ACTION] time_of_day(dusk_twilight, target_time=dawn_first_light)", SIMPLE)
     assert (err.reason, err.position) == ("parameter 'target_time' given both by position and by name", 0)
@@ -290,12 +318,55 @@ def test_deep_nesting_and_huge_inputs_are_guarded() -> None:
 # -------------------------------------------------------------------------------------------------- fuzzing
 
 PIECES = [
-    "[REASONING]", "[ACTION]", "[reasoning] ", "[action]:", "time_of_day", "color_grading(", "layered_transformation(",
-    "target_time=", "target_grading", "=", ":", "'", '"', "(", ")", "[", "]", "{", "}", ",", "\\", "\\\\", "\n", " ",
-    "sunset_golden", "True", "None", "null", "tru", "1e999", "-", ".5", "0x1f", "<think>", "</think>", "<tool_call>",
-    "</tool_call>", '{"name": "time_of_day", "arguments": ', '"arguments": {', '"tool_calls": [', "```json", "```",
-    "Step 1 (time_of_day): ", "\\u12", "\\ud83c\\udf05", "🌅", "\x00", "\r\n",
-]  # fmt: skip
+    "[REASONING]",
+    "[ACTION]",
+    "[reasoning] ",
+    "[action]:",
+    "time_of_day",
+    "color_grading(",
+    "layered_transformation(",
+    "target_time=",
+    "target_grading",
+    "=",
+    ":",
+    "'",
+    '"',
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "\\",
+    "\\\\",
+    "\n",
+    " ",
+    "sunset_golden",
+    "True",
+    "None",
+    "null",
+    "tru",
+    "1e999",
+    "-",
+    ".5",
+    "0x1f",
+    "<think>",
+    "</think>",
+    "<tool_call>",
+    "</tool_call>",
+    '{"name": "time_of_day", "arguments": ',
+    '"arguments": {',
+    '"tool_calls": [',
+    "```json",
+    "```",
+    "Step 1 (time_of_day): ",
+    "\\u12",
+    "\\ud83c\\udf05",
+    "🌅",
+    "\x00",
+    "\r\n",
+]
 SOUP = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=6)), max_size=40).map("".join)
 SEEDS = [*FORMS.values(), PLAN.to_text().replace('"', "'"), "[ACTION] " * 3]
 

@@ -22,8 +22,16 @@ from trl_styling.world.goals import StylingGoal
 
 
 def config(tmp_path, name="data", **overrides) -> GenerationConfig:
-    args = dict(variant="simple", num_groups=8, rollouts=3, seed=3, out_dir=str(tmp_path / name), image_size=64,
-                shard_size=3, progress=False)  # fmt: skip
+    args = dict(
+        variant="simple",
+        num_groups=8,
+        rollouts=3,
+        seed=3,
+        out_dir=str(tmp_path / name),
+        image_size=64,
+        shard_size=3,
+        progress=False,
+    )
     args.update(overrides)
     return GenerationConfig(**args)
 
@@ -40,8 +48,16 @@ def rows(dataset_dict) -> list[dict]:
 @pytest.fixture(scope="module")
 def regular(tmp_path_factory):
     path = tmp_path_factory.mktemp("regular")
-    settings = GenerationConfig(variant="regular", num_groups=20, rollouts=3, seed=0, out_dir=str(path),
-                                image_size=64, shard_size=7, progress=False)  # fmt: skip
+    settings = GenerationConfig(
+        variant="regular",
+        num_groups=20,
+        rollouts=3,
+        seed=0,
+        out_dir=str(path),
+        image_size=64,
+        shard_size=7,
+        progress=False,
+    )
     summary = run_generation(settings)
     return path, summary
 
@@ -159,11 +175,24 @@ def test_generated_data_trains_with_the_core_trainers(tiny_lm_dir, tmp_path):
     data = generate_dataset(config(tmp_path, num_groups=6, rollouts=2))
     train = to_prompt_completion_dataset(data["train"], tool_specs="brief", plan_format="text")
     assert len(train) == len(data["train"]) and set(train.column_names) >= {"prompt", "completion", "reward"}
-    args = RewardWeightedConfig(output_dir=str(tmp_path / "out"), report_to="none", use_cpu=True, bf16=False,
-                                save_strategy="no", seed=0, max_steps=2, per_device_train_batch_size=2,
-                                learning_rate=5e-3, max_length=None)  # fmt: skip
-    trainer = RewardWeightedTrainer(AutoModelForCausalLM.from_pretrained(tiny_lm_dir), args=args, train_dataset=train,
-                                    processing_class=AutoTokenizer.from_pretrained(tiny_lm_dir))  # fmt: skip
+    args = RewardWeightedConfig(
+        output_dir=str(tmp_path / "out"),
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        save_strategy="no",
+        seed=0,
+        max_steps=2,
+        per_device_train_batch_size=2,
+        learning_rate=5e-3,
+        max_length=None,
+    )
+    trainer = RewardWeightedTrainer(
+        AutoModelForCausalLM.from_pretrained(tiny_lm_dir),
+        args=args,
+        train_dataset=train,
+        processing_class=AutoTokenizer.from_pretrained(tiny_lm_dir),
+    )
     trainer.train()
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     assert trainer.state.global_step == 2 and all(torch.isfinite(torch.tensor(x)) for x in losses)

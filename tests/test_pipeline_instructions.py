@@ -73,23 +73,46 @@ def test_teacher_plans_mention_every_target_and_constraint(variant):
 
 
 def test_composite_and_constraint_tools_are_phrased_in_order():
-    context = StyleContext(location="urban_city", architecture="art_deco", season="summer_lush",
-                           time_of_day="midday_overhead", weather="clear_sky")  # fmt: skip
+    context = StyleContext(
+        location="urban_city",
+        architecture="art_deco",
+        season="summer_lush",
+        time_of_day="midday_overhead",
+        weather="clear_sky",
+    )
     season = {"tool": "season_cycle", "arguments": {"target_season": "winter_snow"}}
     night = {"tool": "time_of_day", "arguments": {"target_time": "night_moonlit"}}
     fog = {"tool": "atmospheric_effects", "arguments": {"target_effects": "fog_dense"}}
-    plan = Plan((
-        PlanStep("Keep the buildings.", "preserve_attribute", {"attributes_to_preserve": ["architecture"]}),
-        PlanStep("Protect people.", "preserve_object_category", {"object_categories": ["person", "vehicle"]}),
-        PlanStep("Mask the sky.", "exclude_region", {"region_type": "top_half"}),
-        PlanStep("Winter if summer.", "conditional_transform", {
-            "condition_type": "if_attribute_equals", "condition_attribute": "season",
-            "condition_value": "summer_lush", "then_action": season}),
-        PlanStep("Night fading down.", "graduated_effect", {"base_action": night,
-                                                             "gradient_direction": "top_to_bottom"}),
-        PlanStep("Fog near, night far.", "selective_blend", {"blend_criterion": "by_depth", "source_transform": fog,
-                                                              "target_transform": night, "blend_ratio": 0.7}),
-    )).validate(get_tool_library("regular"))  # fmt: skip
+    plan = Plan(
+        (
+            PlanStep("Keep the buildings.", "preserve_attribute", {"attributes_to_preserve": ["architecture"]}),
+            PlanStep("Protect people.", "preserve_object_category", {"object_categories": ["person", "vehicle"]}),
+            PlanStep("Mask the sky.", "exclude_region", {"region_type": "top_half"}),
+            PlanStep(
+                "Winter if summer.",
+                "conditional_transform",
+                {
+                    "condition_type": "if_attribute_equals",
+                    "condition_attribute": "season",
+                    "condition_value": "summer_lush",
+                    "then_action": season,
+                },
+            ),
+            PlanStep(
+                "Night fading down.", "graduated_effect", {"base_action": night, "gradient_direction": "top_to_bottom"}
+            ),
+            PlanStep(
+                "Fog near, night far.",
+                "selective_blend",
+                {
+                    "blend_criterion": "by_depth",
+                    "source_transform": fog,
+                    "target_transform": night,
+                    "blend_ratio": 0.7,
+                },
+            ),
+        )
+    ).validate(get_tool_library("regular"))
     text = synthesize_instruction(plan, context)
     lower = text.lower()
     assert "leave the top half untouched by the following changes" in lower
@@ -104,12 +127,25 @@ def test_composite_and_constraint_tools_are_phrased_in_order():
 
 def test_complex_action_qualifiers_and_restated_values():
     context = StyleContext(color_grading="natural_balanced", mood_lighting="neutral_balanced", season="winter_snow")
-    plan = Plan((
-        PlanStep("Cinematic.", "cinematic_look", {"color_grading": "teal_orange", "mood_lighting": "dramatic_contrast",
-                                                   "region": "background", "strength": 0.6, "preserve": ["season"],
-                                                   "preserve_objects": ["tree"]}),
-        PlanStep("Keep grade.", "color_grading", {"source_grading": "teal_orange", "target_grading": "teal_orange"}),
-    )).validate(get_tool_library("complex"))  # fmt: skip
+    plan = Plan(
+        (
+            PlanStep(
+                "Cinematic.",
+                "cinematic_look",
+                {
+                    "color_grading": "teal_orange",
+                    "mood_lighting": "dramatic_contrast",
+                    "region": "background",
+                    "strength": 0.6,
+                    "preserve": ["season"],
+                    "preserve_objects": ["tree"],
+                },
+            ),
+            PlanStep(
+                "Keep grade.", "color_grading", {"source_grading": "teal_orange", "target_grading": "teal_orange"}
+            ),
+        )
+    ).validate(get_tool_library("complex"))
     text = synthesize_instruction(plan, context).lower()
     assert "for a cinematic look, give the lighting a dramatic, high-contrast mood and apply a teal-and-orange" in text
     assert "in the background only, at 60% strength" in text

@@ -21,11 +21,28 @@ ARGS = dict(variant="simple", num_groups=30, rollouts=2, seed=11, image_size=96,
 
 def _command(out: Path, workers: int) -> list[str]:
     return [
-        sys.executable, "-m", "trl_styling.cli", "generate", "--variant", ARGS["variant"],
-        "--num-groups", str(ARGS["num_groups"]), "--rollouts", str(ARGS["rollouts"]), "--seed", str(ARGS["seed"]),
-        "--image-size", str(ARGS["image_size"]), "--shard-size", str(ARGS["shard_size"]), "--out", str(out),
-        "--num-workers", str(workers), "--no-progress",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "trl_styling.cli",
+        "generate",
+        "--variant",
+        ARGS["variant"],
+        "--num-groups",
+        str(ARGS["num_groups"]),
+        "--rollouts",
+        str(ARGS["rollouts"]),
+        "--seed",
+        str(ARGS["seed"]),
+        "--image-size",
+        str(ARGS["image_size"]),
+        "--shard-size",
+        str(ARGS["shard_size"]),
+        "--out",
+        str(out),
+        "--num-workers",
+        str(workers),
+        "--no-progress",
+    ]
 
 
 def _ids_and_rewards(path: Path) -> list[tuple[str, float]]:

@@ -157,15 +157,23 @@ def test_reasoning_layout_strict_errors() -> None:
     assert read("Step 1 (time_of_day):\nA\n\nStep 2 (color_grading):").steps[0].reasoning == "A"
     cases = {
         "Intro.\nStep 1 (time_of_day): a\n\nStep 2 (color_grading): b": (
-            "reasoning_content must start with 'Step 1 (<tool>):'", 0),
+            "reasoning_content must start with 'Step 1 (<tool>):'",
+            0,
+        ),
         "Step 1 (color_grading): a\n\nStep 2 (color_grading): b": (
-            "step 1 header names tool 'color_grading' but tool call 1 is 'time_of_day'", 0),
+            "step 1 header names tool 'color_grading' but tool call 1 is 'time_of_day'",
+            0,
+        ),
         "Step 1 (time_of_day): a\n\nStep 3 (color_grading): b": (
-            "expected the header of step 2 of 2, found step 3", 25),
+            "expected the header of step 2 of 2, found step 3",
+            25,
+        ),
         "Step 1 (time_of_day): a\nStep two is next\n\nStep 2 (color_grading): b": (
-            "a reasoning line starts with 'Step' but is not a step header", 24),
+            "a reasoning line starts with 'Step' but is not a step header",
+            24,
+        ),
         "Step 1 (time_of_day): a": ("reasoning_content has 1 step header(s) for 2 tool call(s)", 23),
-    }  # fmt: skip
+    }
     for content, (reason, position) in cases.items():
         with pytest.raises(PlanParseError) as info:
             read(content)
@@ -213,12 +221,18 @@ def test_text_exact() -> None:
             PlanStep(
                 "Snow last.",
                 "sequence_transform",
-                {"sub_actions": [{"tool": "season_cycle", "arguments": {"target_season": "winter_snow"}},
-                                 {"tool": "weather_conditions", "arguments": {"target_weather": "light_snow",
-                                                                              "visibility_change": True}}]},
+                {
+                    "sub_actions": [
+                        {"tool": "season_cycle", "arguments": {"target_season": "winter_snow"}},
+                        {
+                            "tool": "weather_conditions",
+                            "arguments": {"target_weather": "light_snow", "visibility_change": True},
+                        },
+                    ]
+                },
             ),
         )
-    )  # fmt: skip
+    )
     assert plan.to_text() == (
         '[REASONING] Sunset light first. [ACTION] time_of_day(target_time="sunset_golden")\n'
         '[REASONING] Then a warm grade. [ACTION] color_grading(target_grading="warm_cinematic", '
@@ -267,8 +281,9 @@ def test_records_exact_and_lenient_input() -> None:
         },
     ]
     records = [{"tool": "time_of_day", "arguments": {"target_time": "sunset_golden"}}, {"tool": "x", "arguments": ""}]
-    assert Plan.from_records(records) == Plan((PlanStep("", "time_of_day", {"target_time": "sunset_golden"}),
-                                               PlanStep("", "x", {})))  # fmt: skip
+    assert Plan.from_records(records) == Plan(
+        (PlanStep("", "time_of_day", {"target_time": "sunset_golden"}), PlanStep("", "x", {}))
+    )
     for records, reason in (
         ([{"arguments": "{}"}], "record 0 needs a string 'tool', got None"),
         (["x"], "record 0 must be a dict, got str"),
@@ -344,9 +359,31 @@ def _arguments_strategy(lib: ToolLibrary, tool: str) -> st.SearchStrategy:
 
 
 REASONING_PIECES = st.sampled_from(
-    ["[ACTION]", "[reasoning]", "[REASONING] ", "\\", "\\\\", "\\[", "Step 1 (time_of_day): ", "Step", "\n", "\n\n",
-     " ", "[", "]", "(", ")", '"', "'", "=", ",", "<tool_call>", "{", "}"]
-)  # fmt: skip
+    [
+        "[ACTION]",
+        "[reasoning]",
+        "[REASONING] ",
+        "\\",
+        "\\\\",
+        "\\[",
+        "Step 1 (time_of_day): ",
+        "Step",
+        "\n",
+        "\n\n",
+        " ",
+        "[",
+        "]",
+        "(",
+        ")",
+        '"',
+        "'",
+        "=",
+        ",",
+        "<tool_call>",
+        "{",
+        "}",
+    ]
+)
 REASONING = st.lists(st.one_of(REASONING_PIECES, st.text(max_size=4)), max_size=12).map("".join)
 
 

@@ -43,8 +43,15 @@ def test_quickstart_writes_the_report(tmp_path):
     assert saved["methods"]["oracle"]["validity_rate"] == 1.0 and saved["methods"]["oracle"]["cme_reward"] > 4.0
     assert (tmp_path / "B" / "provenance.json").is_file()
     assert 0.0 < saved["teacher_mean_reward"] <= 5.0
-    for name in ("comparison.md", "comparison.json", "comparison.png", "agent/before.png", "agent/after.png",
-                 "agent/plan.txt", "agent/instruction.txt"):  # fmt: skip
+    for name in (
+        "comparison.md",
+        "comparison.json",
+        "comparison.png",
+        "agent/before.png",
+        "agent/after.png",
+        "agent/plan.txt",
+        "agent/instruction.txt",
+    ):
         assert (tmp_path / "qs" / name).is_file(), name
     assert saved["agent"]["goal"]
     comparison = (tmp_path / "qs" / "comparison.md").read_text()

@@ -30,8 +30,11 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def trajectories(tmp_path_factory):
     out = tmp_path_factory.mktemp("recipe") / "data"
-    generate_dataset(GenerationConfig(variant="simple", num_groups=16, rollouts=3, seed=1, out_dir=str(out),
-                                      image_size=32, progress=False))  # fmt: skip
+    generate_dataset(
+        GenerationConfig(
+            variant="simple", num_groups=16, rollouts=3, seed=1, out_dir=str(out), image_size=32, progress=False
+        )
+    )
     return load_from_disk(str(out))["train"]
 
 
@@ -57,10 +60,11 @@ def test_methods_differ_only_in_their_defining_knobs(trajectories, tiny_lm_dir, 
         return AutoModelForCausalLM.from_pretrained(tiny_lm_dir)
 
     trainers = {
-        m: build_trainer(m, model(), tokenizer, trajectories, library, tmp_path / m, settings,
-                         model() if m == "DPO" else None)
+        m: build_trainer(
+            m, model(), tokenizer, trajectories, library, tmp_path / m, settings, model() if m == "DPO" else None
+        )
         for m in METHODS
-    }  # fmt: skip
+    }
     for trainer in trainers.values():
         a = trainer.args
         assert (a.max_steps, a.per_device_train_batch_size, a.seed, a.learning_rate) == (3, 4, 5, 1e-3)
@@ -77,8 +81,12 @@ def test_initial_planner_is_seeded_and_its_tokenizer_fits_the_recipe_texts(traje
     from trl_styling.testing import train_tiny_tokenizer
 
     settings = RecipeSettings(seed=3, progress=False)
-    dirs = [build_initial_planner(tmp_path / f"init{k}", trajectories, "simple", settings, hidden_size=32,
-                                  num_layers=1, vocab_size=512) for k in range(2)]  # fmt: skip
+    dirs = [
+        build_initial_planner(
+            tmp_path / f"init{k}", trajectories, "simple", settings, hidden_size=32, num_layers=1, vocab_size=512
+        )
+        for k in range(2)
+    ]
     first, second = (AutoModelForCausalLM.from_pretrained(d) for d in dirs)
     assert (first.config.hidden_size, first.config.num_hidden_layers) == (32, 1)
     assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
@@ -114,8 +122,12 @@ def _record(seed: int, rewards: dict[str, list[float]]) -> dict:
     def results(values):
         return [{"reward": r, "valid": r > 0, "tool_f1": 1.0, "attempts": 1} for r in values]
 
-    return {"variant": "simple", "seed": seed, "teacher_dataset_reward": {"mean": 3.0 + seed},
-            "evaluations": {name: {"results": results(v)} for name, v in rewards.items()}}  # fmt: skip
+    return {
+        "variant": "simple",
+        "seed": seed,
+        "teacher_dataset_reward": {"mean": 3.0 + seed},
+        "evaluations": {name: {"results": results(v)} for name, v in rewards.items()},
+    }
 
 
 def test_compare_summary_pools_seeds_and_pairs_with_s():
@@ -173,10 +185,19 @@ def test_initial_planner_keeps_the_library_identifiers_whole(trajectories, tmp_p
     from transformers import AutoTokenizer
 
     settings = RecipeSettings(seed=3, progress=False)
-    whole = build_initial_planner(tmp_path / "whole", trajectories, "simple", settings, hidden_size=32, num_layers=1,
-                                  vocab_size=512)  # fmt: skip
-    split = build_initial_planner(tmp_path / "split", trajectories, "simple", settings, hidden_size=32, num_layers=1,
-                                  vocab_size=512, whole_identifiers=False)  # fmt: skip
+    whole = build_initial_planner(
+        tmp_path / "whole", trajectories, "simple", settings, hidden_size=32, num_layers=1, vocab_size=512
+    )
+    split = build_initial_planner(
+        tmp_path / "split",
+        trajectories,
+        "simple",
+        settings,
+        hidden_size=32,
+        num_layers=1,
+        vocab_size=512,
+        whole_identifiers=False,
+    )
     tokenizer, plain = AutoTokenizer.from_pretrained(whole), AutoTokenizer.from_pretrained(split)
     identifiers = get_tool_library("simple").identifiers()
     assert all(tokenizer.convert_tokens_to_ids(t) != tokenizer.unk_token_id for t in identifiers)
@@ -199,11 +220,25 @@ def test_warmup_corpus_holds_other_images_and_goals(trajectories, tmp_path):
 
 def test_compare_run_one_trains_every_row_from_b_and_evaluates_on_the_same_goals(tmp_path):
     compare = _compare_module()
-    cfg = compare.BenchmarkConfig(variants=["simple"], seeds=[0], methods=["B", "S", "SW+anchor"], num_groups=8,
-                                  warmup_groups=4, image_size=32, hidden_size=32, num_layers=1, vocab_size=512,
-                                  warmup_steps=1, warmup_batch_size=2, steps=1, batch_size=2, eval_goals=2,
-                                  eval_retries=0, out=str(tmp_path),
-                                  base_dir=str(tmp_path / "checkpoints"))  # fmt: skip
+    cfg = compare.BenchmarkConfig(
+        variants=["simple"],
+        seeds=[0],
+        methods=["B", "S", "SW+anchor"],
+        num_groups=8,
+        warmup_groups=4,
+        image_size=32,
+        hidden_size=32,
+        num_layers=1,
+        vocab_size=512,
+        warmup_steps=1,
+        warmup_batch_size=2,
+        steps=1,
+        batch_size=2,
+        eval_goals=2,
+        eval_retries=0,
+        out=str(tmp_path),
+        base_dir=str(tmp_path / "checkpoints"),
+    )
     record = compare.run_one(cfg, "simple", 0)
     assert record["base_planner"]["spec"] == cfg.base_spec("simple").to_dict()
     # a second seed reuses B (same provenance, same weights), never rebuilds it

@@ -14,24 +14,68 @@ from trl_styling.tools.examples import example_arguments
 from trl_styling.tools.vocab import ATOMIC_TOOLS, OBJECT_CATEGORIES
 
 ATOMIC = (
-    "location_setting", "architecture_style", "time_period_era", "time_of_day", "season_cycle",
-    "weather_conditions", "mood_lighting", "color_grading", "artistic_medium", "atmospheric_effects",
-)  # fmt: skip
+    "location_setting",
+    "architecture_style",
+    "time_period_era",
+    "time_of_day",
+    "season_cycle",
+    "weather_conditions",
+    "mood_lighting",
+    "color_grading",
+    "artistic_medium",
+    "atmospheric_effects",
+)
 CONSTRAINT = (
-    "preserve_attribute", "exclude_region", "conditional_transform", "preserve_object_category",
-    "spatial_constraint", "sequence_transform", "parallel_transform", "graduated_effect",
-    "layered_transformation", "selective_blend",
-)  # fmt: skip
+    "preserve_attribute",
+    "exclude_region",
+    "conditional_transform",
+    "preserve_object_category",
+    "spatial_constraint",
+    "sequence_transform",
+    "parallel_transform",
+    "graduated_effect",
+    "layered_transformation",
+    "selective_blend",
+)
 STYLING = (
-    "cinematic_look", "golden_hour_glow", "night_transformation", "seasonal_transformation", "weather_drama",
-    "misty_atmosphere", "era_restyle", "interior_redesign", "environment_swap", "fantasy_conversion",
-    "cyberpunk_makeover", "sci_fi_futurize", "post_apocalyptic_decay", "painterly_rendering", "sketch_conversion",
-    "anime_stylization", "retro_game_render", "vintage_photo", "mood_shift", "surreal_dreamscape",
-)  # fmt: skip
+    "cinematic_look",
+    "golden_hour_glow",
+    "night_transformation",
+    "seasonal_transformation",
+    "weather_drama",
+    "misty_atmosphere",
+    "era_restyle",
+    "interior_redesign",
+    "environment_swap",
+    "fantasy_conversion",
+    "cyberpunk_makeover",
+    "sci_fi_futurize",
+    "post_apocalyptic_decay",
+    "painterly_rendering",
+    "sketch_conversion",
+    "anime_stylization",
+    "retro_game_render",
+    "vintage_photo",
+    "mood_shift",
+    "surreal_dreamscape",
+)
 SCHEMA_KEYS = {
-    "type", "enum", "description", "default", "pattern", "minimum", "maximum", "items", "minItems", "maxItems",
-    "uniqueItems", "properties", "required", "additionalProperties", "title",
-}  # fmt: skip
+    "type",
+    "enum",
+    "description",
+    "default",
+    "pattern",
+    "minimum",
+    "maximum",
+    "items",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "properties",
+    "required",
+    "additionalProperties",
+    "title",
+}
 
 simple, regular, complex_ = (get_tool_library(name) for name in LIBRARY_NAMES)
 ALL_CALLS = [(lib.name, spec.name) for lib in (simple, regular, complex_) for spec in lib]
@@ -103,15 +147,24 @@ def test_constraint_tools_follow_the_paper() -> None:
     assert props("preserve_attribute")["attributes_to_preserve"]["items"]["enum"] == list(DIMENSIONS)
     assert props("preserve_attribute")["preservation_strength"]["enum"] == ["strict", "moderate", "soft"]
     assert props("exclude_region")["region_type"]["enum"] == [
-        "foreground", "background", "top_half", "bottom_half", "center", "edges"
-    ]  # fmt: skip
+        "foreground",
+        "background",
+        "top_half",
+        "bottom_half",
+        "center",
+        "edges",
+    ]
     assert props("conditional_transform")["condition_type"]["enum"] == [
-        "if_attribute_equals", "if_region_contains", "if_lighting_level"
-    ]  # fmt: skip
+        "if_attribute_equals",
+        "if_region_contains",
+        "if_lighting_level",
+    ]
     assert props("preserve_object_category")["object_categories"]["items"]["enum"] == list(OBJECT_CATEGORIES)
     assert props("spatial_constraint")["constraint_type"]["enum"] == [
-        "top_to_bottom_gradient", "center_outward", "left_to_right"
-    ]  # fmt: skip
+        "top_to_bottom_gradient",
+        "center_outward",
+        "left_to_right",
+    ]
     assert props("sequence_transform")["timing"]["enum"] == ["simultaneous", "sequential"]
     assert props("parallel_transform")["blending_mode"]["enum"] == ["additive", "average", "weighted"]
     assert props("graduated_effect")["intensity_curve"]["enum"] == ["linear", "exponential", "sigmoid"]
@@ -209,9 +262,14 @@ def test_example_calls_validate_unchanged(library: str, tool: str) -> None:
 def test_normalisation() -> None:
     out = simple.validate_call(
         "color_grading",
-        {"temperature_shift": "Warmer", "target_grading": "Warm Cinematic", "source_grading": "Natural  balanced",
-         "saturation_change": 1, "description": "  Keep   me  "},
-    )  # fmt: skip
+        {
+            "temperature_shift": "Warmer",
+            "target_grading": "Warm Cinematic",
+            "source_grading": "Natural  balanced",
+            "saturation_change": 1,
+            "description": "  Keep   me  ",
+        },
+    )
     assert out == {
         "target_grading": "warm_cinematic",
         "source_grading": "natural_balanced",
@@ -225,9 +283,11 @@ def test_normalisation() -> None:
     assert dims == {"attributes_to_preserve": ["time_of_day", "color_grading"]}
     nested = regular.validate_call(
         "graduated_effect",
-        {"base_action": {"arguments": {"target_effects": "Fog Dense"}, "tool": "atmospheric_effects"},
-         "gradient_direction": "bottom_to_top"},
-    )  # fmt: skip
+        {
+            "base_action": {"arguments": {"target_effects": "Fog Dense"}, "tool": "atmospheric_effects"},
+            "gradient_direction": "bottom_to_top",
+        },
+    )
     assert nested["base_action"] == {"tool": "atmospheric_effects", "arguments": {"target_effects": "fog_dense"}}
     assert list(nested["base_action"]) == ["tool", "arguments"]
     source = simple.validate_call("time_of_day", {"target_time": "dusk_twilight", "source_time": "Harsh Noon Light"})
@@ -271,8 +331,9 @@ def test_enum_value_not_allowed() -> None:
     assert (err.tool, err.parameter, err.allowed) == ("time_of_day", "target_time", DIMENSION_VALUES["time_of_day"])
     assert str(err) == (
         "tool 'time_of_day', parameter 'target_time': value 'high noon' is not allowed. Allowed: "
-        + ", ".join(DIMENSION_VALUES["time_of_day"]) + "."
-    )  # fmt: skip
+        + ", ".join(DIMENSION_VALUES["time_of_day"])
+        + "."
+    )
     err = _error(regular, "preserve_attribute", {"attributes_to_preserve": ["season", "mood"]})
     assert (err.parameter, err.allowed) == ("attributes_to_preserve[1]", DIMENSIONS)
     err = _error(regular, "preserve_attribute", {"attributes_to_preserve": []})
@@ -316,10 +377,15 @@ def test_bad_nested_actions() -> None:
 
 def test_cross_parameter_rules() -> None:
     then = {"tool": "time_of_day", "arguments": {"target_time": "sunset_golden"}}
-    ok = regular.validate_call("conditional_transform", {
-        "condition_type": "if_attribute_equals", "condition_attribute": "time_of_day",
-        "condition_value": "Midday Overhead", "then_action": then,
-    })  # fmt: skip
+    ok = regular.validate_call(
+        "conditional_transform",
+        {
+            "condition_type": "if_attribute_equals",
+            "condition_attribute": "time_of_day",
+            "condition_value": "Midday Overhead",
+            "then_action": then,
+        },
+    )
     assert ok["condition_value"] == "midday_overhead"
     err = _error(
         regular,

@@ -70,10 +70,18 @@ def texts(*answers: str) -> ScriptedChat:
     return ScriptedChat(script)
 
 
-CONTEXT = StyleContext(location="urban_city", architecture="art_deco", time_period="modern_2000s",
-                       time_of_day="midday_overhead", season="summer_lush", weather="clear_sky",
-                       mood_lighting="neutral_balanced", color_grading="natural_balanced",
-                       artistic_medium="photorealistic", atmospheric_effects="none_clear")  # fmt: skip
+CONTEXT = StyleContext(
+    location="urban_city",
+    architecture="art_deco",
+    time_period="modern_2000s",
+    time_of_day="midday_overhead",
+    season="summer_lush",
+    weather="clear_sky",
+    mood_lighting="neutral_balanced",
+    color_grading="natural_balanced",
+    artistic_medium="photorealistic",
+    atmospheric_effects="none_clear",
+)
 IMAGE = Image.new("RGB", (32, 32), (90, 120, 200))
 EDITED = Image.new("RGB", (32, 32), (200, 120, 60))
 GOOD_PLAN = '[REASONING] Night is asked for. [ACTION] time_of_day(target_time="night_moonlit")'
@@ -225,8 +233,15 @@ def test_synthesizer_reads_the_instruction_or_falls_back_to_the_template():
 
 
 def judge_request(goal: str = "Make it night.") -> JudgeRequest:
-    return JudgeRequest(goal=goal, initial_context=CONTEXT, final_context=None, original_image=IMAGE,
-                        edited_image=EDITED, plan=PLAN, instruction="Relight as night.")  # fmt: skip
+    return JudgeRequest(
+        goal=goal,
+        initial_context=CONTEXT,
+        final_context=None,
+        original_image=IMAGE,
+        edited_image=EDITED,
+        plan=PLAN,
+        instruction="Relight as night.",
+    )
 
 
 def test_judge_reward_is_the_weighted_sum_and_both_images_are_sent():
@@ -305,9 +320,11 @@ def test_request_key_and_response_cache(tmp_path):
     request = ChatRequest(messages=({"role": "user", "content": "hi"},), seed=1)
     key = request_key("http://x/v1", "m", request)
     assert key == request_key("http://x/v1", "m", ChatRequest(messages=request.messages, seed=1, tag="other"))
-    others = [request_key("http://x/v1", "m2", request),
-              request_key("http://x/v1", "m", ChatRequest(messages=request.messages, seed=2)),
-              request_key("http://x/v1", "m", ChatRequest(messages=request.messages, seed=1, n=2))]  # fmt: skip
+    others = [
+        request_key("http://x/v1", "m2", request),
+        request_key("http://x/v1", "m", ChatRequest(messages=request.messages, seed=2)),
+        request_key("http://x/v1", "m", ChatRequest(messages=request.messages, seed=1, n=2)),
+    ]
     assert len({key, *others}) == 4
     cache = ResponseCache(tmp_path)
     assert cache.get(key) is None
@@ -318,10 +335,12 @@ def test_request_key_and_response_cache(tmp_path):
 
 
 def test_openai_backends_are_registered_without_importing_openai():
-    code = ("import sys; from trl_styling.pipeline.registry import list_backends\n"
-            "assert all('openai' in list_backends(s) for s in "
-            "('extract_context', 'plan', 'synthesize_instruction', 'judge'))\n"
-            "assert 'openai' not in sys.modules, 'openai imported'")  # fmt: skip
+    code = (
+        "import sys; from trl_styling.pipeline.registry import list_backends\n"
+        "assert all('openai' in list_backends(s) for s in "
+        "('extract_context', 'plan', 'synthesize_instruction', 'judge'))\n"
+        "assert 'openai' not in sys.modules, 'openai imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -31,8 +31,15 @@ from trl_styling.world.oracle import build_plan
 
 SIZE = 64
 CITY = StyleContext(location="urban_city", time_of_day="afternoon_warm", season="autumn_falling")
-STYLE_DIMS = ("season", "time_of_day", "weather", "mood_lighting", "atmospheric_effects", "color_grading",
-              "artistic_medium")  # fmt: skip
+STYLE_DIMS = (
+    "season",
+    "time_of_day",
+    "weather",
+    "mood_lighting",
+    "atmospheric_effects",
+    "color_grading",
+    "artistic_medium",
+)
 
 
 def _plan(*steps: tuple[str, dict]) -> Plan:
@@ -79,10 +86,18 @@ def test_every_tool_executes_to_a_valid_image_and_never_touches_the_input(librar
 def test_deterministic_and_library_by_name_or_instance() -> None:
     image = render_scene(CITY, 0, SIZE)
     lib = get_tool_library("regular")
-    plan = _plan(("exclude_region", {"region_type": "foreground"}),
-                 ("weather_conditions", {"target_weather": "light_snow"}),
-                 ("graduated_effect", {"base_action": {"tool": "color_grading", "arguments": {"target_grading":
-                  "teal_orange"}}, "gradient_direction": "left_to_right", "intensity_curve": "sigmoid"}))  # fmt: skip
+    plan = _plan(
+        ("exclude_region", {"region_type": "foreground"}),
+        ("weather_conditions", {"target_weather": "light_snow"}),
+        (
+            "graduated_effect",
+            {
+                "base_action": {"tool": "color_grading", "arguments": {"target_grading": "teal_orange"}},
+                "gradient_direction": "left_to_right",
+                "intensity_curve": "sigmoid",
+            },
+        ),
+    )
     a = ParametricEditor(seed=0).edit(image, CITY, plan, lib)
     b = ParametricEditor(seed=5).edit(image, CITY, plan, "regular", seed=0)
     assert np.array_equal(a.pixels, b.pixels) and np.array_equal(_u8(a.image), _u8(b.image))
@@ -155,8 +170,10 @@ def test_a_given_scene_must_match_the_context() -> None:
 
 def test_preserve_attribute_blocks_the_change_exactly(city: tuple) -> None:
     image, _ = city
-    plan = _plan(("preserve_attribute", {"attributes_to_preserve": ["season"]}),
-                 ("season_cycle", {"target_season": "winter_snow"}))  # fmt: skip
+    plan = _plan(
+        ("preserve_attribute", {"attributes_to_preserve": ["season"]}),
+        ("season_cycle", {"target_season": "winter_snow"}),
+    )
     result = ParametricEditor().edit(image, CITY, plan, "regular")
     assert len(result.trace.blocked_changes) == 1 and result.context == CITY
     assert np.array_equal(_u8(result.image), _u8(image))
@@ -165,8 +182,11 @@ def test_preserve_attribute_blocks_the_change_exactly(city: tuple) -> None:
 @pytest.mark.parametrize("region", ["top_half", "foreground", "center", "edges"])
 def test_exclude_region_leaves_its_pixels_exactly(city: tuple, region: str) -> None:
     image, scene = city
-    plan = _plan(("exclude_region", {"region_type": region}), ("time_of_day", {"target_time": "night_moonlit"}),
-                 ("color_grading", {"target_grading": "cool_blue"}))  # fmt: skip
+    plan = _plan(
+        ("exclude_region", {"region_type": region}),
+        ("time_of_day", {"target_time": "night_moonlit"}),
+        ("color_grading", {"target_grading": "cool_blue"}),
+    )
     result = ParametricEditor().edit(image, CITY, plan, "regular")
     inside = region_mask(scene, region) > 0
     out, src = _u8(result.image), _u8(image)
@@ -177,8 +197,10 @@ def test_exclude_region_leaves_its_pixels_exactly(city: tuple, region: str) -> N
 def test_partial_exclusion_lets_half_the_change_through(city: tuple) -> None:
     image, scene = city
     full = ParametricEditor().edit(image, CITY, _plan(("color_grading", {"target_grading": "black_white"})), "regular")
-    plan = _plan(("exclude_region", {"region_type": "top_half", "exclusion_strength": "partial"}),
-                 ("color_grading", {"target_grading": "black_white"}))  # fmt: skip
+    plan = _plan(
+        ("exclude_region", {"region_type": "top_half", "exclusion_strength": "partial"}),
+        ("color_grading", {"target_grading": "black_white"}),
+    )
     half = ParametricEditor().edit(image, CITY, plan, "regular")
     top = region_mask(scene, "top_half") > 0
     src = np.asarray(image, np.float32) / 255
@@ -186,9 +208,14 @@ def test_partial_exclusion_lets_half_the_change_through(city: tuple) -> None:
     np.testing.assert_allclose(half.pixels[~top], full.pixels[~top], atol=1e-6)
 
 
-@pytest.mark.parametrize("second", [("color_grading", {"target_grading": "black_white"}),
-                                    ("location_setting", {"target_location": "beach_coast"}),
-                                    ("time_period_era", {"target_era": "victorian_1800s"})])  # fmt: skip
+@pytest.mark.parametrize(
+    "second",
+    [
+        ("color_grading", {"target_grading": "black_white"}),
+        ("location_setting", {"target_location": "beach_coast"}),
+        ("time_period_era", {"target_era": "victorian_1800s"}),
+    ],
+)
 def test_preserved_people_keep_their_pixels(city: tuple, second: tuple) -> None:
     image, scene = city
     person = object_mask(scene, "person") > 0
@@ -209,12 +236,20 @@ def test_complex_preserve_objects_and_region(city: tuple) -> None:
     assert np.array_equal(_u8(result.image)[keep], _u8(image)[keep])
 
 
-@pytest.mark.parametrize("direction", ["top_to_bottom", "bottom_to_top", "left_to_right", "right_to_left",
-                                       "center_outward", "edges_inward"])  # fmt: skip
+@pytest.mark.parametrize(
+    "direction", ["top_to_bottom", "bottom_to_top", "left_to_right", "right_to_left", "center_outward", "edges_inward"]
+)
 def test_graduated_effect_is_full_where_the_direction_starts(city: tuple, direction: str) -> None:
     image, _ = city
-    plan = _plan(("graduated_effect", {"base_action": {"tool": "color_grading", "arguments": {
-        "target_grading": "black_white"}}, "gradient_direction": direction}))  # fmt: skip
+    plan = _plan(
+        (
+            "graduated_effect",
+            {
+                "base_action": {"tool": "color_grading", "arguments": {"target_grading": "black_white"}},
+                "gradient_direction": direction,
+            },
+        )
+    )
     result = ParametricEditor().edit(image, CITY, plan, "regular")
     full = ParametricEditor().edit(image, CITY, _plan(("color_grading", {"target_grading": "black_white"})), "regular")
     src = np.asarray(image, np.float32) / 255
@@ -227,9 +262,17 @@ def test_graduated_effect_is_full_where_the_direction_starts(city: tuple, direct
 
 def test_spatial_constraint_gives_a_profile(city: tuple) -> None:
     image, _ = city
-    plan = _plan(("spatial_constraint", {"constraint_type": "top_to_bottom_gradient",
-                                         "affected_attribute": "color_grading", "gradient_sharpness": "sharp"}),
-                 ("color_grading", {"target_grading": "black_white"}))  # fmt: skip
+    plan = _plan(
+        (
+            "spatial_constraint",
+            {
+                "constraint_type": "top_to_bottom_gradient",
+                "affected_attribute": "color_grading",
+                "gradient_sharpness": "sharp",
+            },
+        ),
+        ("color_grading", {"target_grading": "black_white"}),
+    )
     result = ParametricEditor().edit(image, CITY, plan, "regular")
     change = np.abs(result.pixels - np.asarray(image, np.float32) / 255).mean(-1)
     assert change[:30].mean() > 0.05 and change[-30:].max() == 0  # sharp ramp: nothing in the last 30%
@@ -246,8 +289,12 @@ def test_layered_opacity_half_lies_between_original_and_full_effect(city: tuple)
     np.testing.assert_allclose(half.pixels, src + 0.5 * (full.pixels - src), atol=1e-5)
     lo, hi = np.minimum(src, full.pixels) - 1e-6, np.maximum(src, full.pixels) + 1e-6
     assert ((half.pixels >= lo) & (half.pixels <= hi)).all()
-    screen = ParametricEditor().edit(image, CITY, _plan(("layered_transformation", {
-        "layers": [{"action": action, "opacity": 0.5}], "blend_mode": "screen"})), "regular")  # fmt: skip
+    screen = ParametricEditor().edit(
+        image,
+        CITY,
+        _plan(("layered_transformation", {"layers": [{"action": action, "opacity": 0.5}], "blend_mode": "screen"})),
+        "regular",
+    )
     assert screen.pixels.mean() > half.pixels.mean()
 
 
@@ -304,8 +351,14 @@ def test_keeps_and_extras(city: tuple) -> None:
 # ------------------------------------------------------------------------------------------------ errors
 
 
-@pytest.mark.parametrize("step", [("sharpen_everything", {}), ("season_cycle", {"target_season": "monsoon"}),
-                                  ("exclude_region", {"region_type": "sky_only"})])  # fmt: skip
+@pytest.mark.parametrize(
+    "step",
+    [
+        ("sharpen_everything", {}),
+        ("season_cycle", {"target_season": "monsoon"}),
+        ("exclude_region", {"region_type": "sky_only"}),
+    ],
+)
 def test_invalid_plans_raise_and_leave_the_input(step: tuple) -> None:
     pixels, _ = render_state(CITY, 0, SIZE)
     before = pixels.copy()
@@ -331,12 +384,22 @@ def test_judge_ranks_oracle_over_wrong_value_over_irrelevant_on_edited_images() 
             changes = list(goal.targets.items())
             dim, value = changes[0]
             final = goal.final_context(context)
-            wrong = next((x for x in DIMENSION_VALUES[dim] if x not in (value, context.get(dim))
-                          and new_issues(context, final.replace(**{dim: x})) == (set(), set())), None)  # fmt: skip
+            wrong = next(
+                (
+                    x
+                    for x in DIMENSION_VALUES[dim]
+                    if x not in (value, context.get(dim))
+                    and new_issues(context, final.replace(**{dim: x})) == (set(), set())
+                ),
+                None,
+            )
             if wrong is None:
                 continue
-            free = next(d for d in ("weather", "season", "mood_lighting", "color_grading", "time_of_day")
-                        if d not in goal.targets and d not in goal.preserve)  # fmt: skip
+            free = next(
+                d
+                for d in ("weather", "season", "mood_lighting", "color_grading", "time_of_day")
+                if d not in goal.targets and d not in goal.preserve
+            )
             other = next(v for v in DIMENSION_VALUES[free] if v != context.get(free))
             plans = {
                 "oracle": oracle_plan(context, goal, variant),
@@ -348,7 +411,7 @@ def test_judge_ranks_oracle_over_wrong_value_over_irrelevant_on_edited_images() 
                     preserve=goal.preserve,
                     objects=goal.preserve_objects,
                     region=goal.region,
-                ),  # fmt: skip
+                ),
                 "irrelevant": build_plan(context, goal, [(free, other)], variant),
             }
             rewards = {}

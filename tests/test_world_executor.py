@@ -22,10 +22,17 @@ from trl_styling.world.executor import (
 from trl_styling.world.goals import StylingGoal, random_context, sample_goal
 
 CTX = StyleContext(
-    location="urban_city", architecture="modern_minimalist", time_period="modern_2000s",
-    time_of_day="midday_overhead", season="summer_lush", weather="clear_sky", mood_lighting="neutral_balanced",
-    color_grading="natural_balanced", artistic_medium="photorealistic", atmospheric_effects="none_clear",
-)  # fmt: skip
+    location="urban_city",
+    architecture="modern_minimalist",
+    time_period="modern_2000s",
+    time_of_day="midday_overhead",
+    season="summer_lush",
+    weather="clear_sky",
+    mood_lighting="neutral_balanced",
+    color_grading="natural_balanced",
+    artistic_medium="photorealistic",
+    atmospheric_effects="none_clear",
+)
 simple, regular, complex_ = (get_tool_library(n) for n in LIBRARY_NAMES)
 ALL_CALLS = [(lib.name, spec.name) for lib in (simple, regular, complex_) for spec in lib]
 
@@ -89,9 +96,12 @@ def test_every_tool_executes_as_documented(lib_name: str, tool: str) -> None:
 
 
 def test_atomic_flags_and_extras() -> None:
-    trace = run(simple, atomic("location", "beach_coast", replace_mode="partial", preserve_foreground=True),
-                atomic("time_period", "victorian_1800s", clothing_update=False),
-                atomic("time_of_day", "sunset_golden", sky_color="golden_orange"))  # fmt: skip
+    trace = run(
+        simple,
+        atomic("location", "beach_coast", replace_mode="partial", preserve_foreground=True),
+        atomic("time_period", "victorian_1800s", clothing_update=False),
+        atomic("time_of_day", "sunset_golden", sky_color="golden_orange"),
+    )
     loc, era, tod = trace.changes
     assert (loc.strength, loc.keeps, loc.new, loc.old) == (0.5, ("foreground",), "beach_coast", "urban_city")
     assert trace.final.location == "beach_coast"  # 0.5 >= DOMINANT_STRENGTH
@@ -101,8 +111,13 @@ def test_atomic_flags_and_extras() -> None:
 
 def test_preserve_attribute_blocks_changes_for_the_whole_plan() -> None:
     keep = ("preserve_attribute", {"attributes_to_preserve": ["season"]})
-    trace = run(regular, atomic("season", "winter_snow"), keep, atomic("season", "autumn_falling"),
-                atomic("weather", "light_snow"))  # fmt: skip
+    trace = run(
+        regular,
+        atomic("season", "winter_snow"),
+        keep,
+        atomic("season", "autumn_falling"),
+        atomic("weather", "light_snow"),
+    )
     assert trace.final.season == "summer_lush" and trace.final.weather == "light_snow"
     blocked = trace.blocked_changes
     assert [(c.step, c.new) for c in blocked] == [(0, "winter_snow"), (2, "autumn_falling")]
@@ -112,20 +127,31 @@ def test_preserve_attribute_blocks_changes_for_the_whole_plan() -> None:
 
 
 def test_exclude_region_masks_later_edits() -> None:
-    trace = run(regular, atomic("weather", "light_rain"), ("exclude_region", {"region_type": "foreground"}),
-                atomic("season", "autumn_falling"),
-                ("exclude_region", {"region_type": "top_half", "exclusion_strength": "partial"}),
-                atomic("mood_lighting", "warm_cozy"))  # fmt: skip
+    trace = run(
+        regular,
+        atomic("weather", "light_rain"),
+        ("exclude_region", {"region_type": "foreground"}),
+        atomic("season", "autumn_falling"),
+        ("exclude_region", {"region_type": "top_half", "exclusion_strength": "partial"}),
+        atomic("mood_lighting", "warm_cozy"),
+    )
     rain, autumn, mood = trace.changes
     assert rain.region is None  # before the mask
     assert autumn.region == "background" and autumn.region_outside == 0.0
     assert mood.region == "background&bottom_half" and mood.region_outside == 0.0
     assert trace.final.season == "autumn_falling"  # region-limited edits still set the value
-    partial = run(regular, ("exclude_region", {"region_type": "center", "exclusion_strength": "partial"}),
-                  atomic("season", "autumn_falling"))  # fmt: skip
+    partial = run(
+        regular,
+        ("exclude_region", {"region_type": "center", "exclusion_strength": "partial"}),
+        atomic("season", "autumn_falling"),
+    )
     assert (partial.changes[0].region, partial.changes[0].region_outside) == ("edges", 0.5)
-    empty = run(regular, ("exclude_region", {"region_type": "foreground"}),
-                ("exclude_region", {"region_type": "background"}), atomic("season", "autumn_falling"))  # fmt: skip
+    empty = run(
+        regular,
+        ("exclude_region", {"region_type": "foreground"}),
+        ("exclude_region", {"region_type": "background"}),
+        atomic("season", "autumn_falling"),
+    )
     assert empty.changes[0].blocked and "entirely excluded" in empty.changes[0].reason
     assert empty.final.season == "summer_lush"
 
@@ -138,10 +164,14 @@ def test_conditional_transform() -> None:
         return "conditional_transform", args
 
     assert lighting_level(CTX) == "bright" and "road" in scene_objects(CTX)
-    cases = [(cond("if_attribute_equals", "summer_lush", "season"), True),
-             (cond("if_attribute_equals", "winter_snow", "season"), False),
-             (cond("if_region_contains", "road"), True), (cond("if_region_contains", "furniture"), False),
-             (cond("if_lighting_level", "bright"), True), (cond("if_lighting_level", "dark"), False)]  # fmt: skip
+    cases = [
+        (cond("if_attribute_equals", "summer_lush", "season"), True),
+        (cond("if_attribute_equals", "winter_snow", "season"), False),
+        (cond("if_region_contains", "road"), True),
+        (cond("if_region_contains", "furniture"), False),
+        (cond("if_lighting_level", "bright"), True),
+        (cond("if_lighting_level", "dark"), False),
+    ]
     for step, holds in cases:
         trace = run(regular, step)
         assert (trace.final.weather == "light_rain") is holds
@@ -152,56 +182,111 @@ def test_conditional_transform() -> None:
 
 
 def test_sequence_and_parallel() -> None:
-    trace = run(regular, ("sequence_transform", {"sub_actions": [action("season", "winter_snow"),
-                                                                 action("weather", "light_snow")]}))  # fmt: skip
+    trace = run(
+        regular,
+        ("sequence_transform", {"sub_actions": [action("season", "winter_snow"), action("weather", "light_snow")]}),
+    )
     assert [(c.dimension, c.sub, c.via) for c in trace.changes] == [
-        ("season", 0, "sequence_transform"), ("weather", 1, "sequence_transform")]  # fmt: skip
-    trace = run(regular, ("parallel_transform", {"parallel_actions": [action("season", "winter_snow"),
-                                                                      action("weather", "light_snow")],
-                                                 "blending_mode": "average"}))  # fmt: skip
+        ("season", 0, "sequence_transform"),
+        ("weather", 1, "sequence_transform"),
+    ]
+    trace = run(
+        regular,
+        (
+            "parallel_transform",
+            {
+                "parallel_actions": [action("season", "winter_snow"), action("weather", "light_snow")],
+                "blending_mode": "average",
+            },
+        ),
+    )
     assert (trace.final.season, trace.final.weather) == ("winter_snow", "light_snow")
     assert all(c.params["blending_mode"] == "average" for c in trace.changes)
     with pytest.raises(ToolValidationError, match="parallel"):
-        run(regular, ("parallel_transform", {"parallel_actions": [action("season", "winter_snow"),
-                                                                  action("season", "autumn_falling")]}))  # fmt: skip
+        run(
+            regular,
+            (
+                "parallel_transform",
+                {"parallel_actions": [action("season", "winter_snow"), action("season", "autumn_falling")]},
+            ),
+        )
 
 
 def test_graduated_layered_selective_spatial() -> None:
-    trace = run(regular, ("graduated_effect", {"base_action": action("atmospheric_effects", "fog_dense"),
-                                               "gradient_direction": "bottom_to_top",
-                                               "intensity_curve": "exponential"}))  # fmt: skip
+    trace = run(
+        regular,
+        (
+            "graduated_effect",
+            {
+                "base_action": action("atmospheric_effects", "fog_dense"),
+                "gradient_direction": "bottom_to_top",
+                "intensity_curve": "exponential",
+            },
+        ),
+    )
     (fog,) = trace.changes
     assert fog.gradient == {"direction": "bottom_to_top", "curve": "exponential"} and fog.strength == 0.28
     assert trace.final.atmospheric_effects == "fog_dense"
 
-    trace = run(regular, ("layered_transformation", {"layers": [
-        {"action": action("architecture", "victorian_gothic"), "opacity": 0.7},
-        {"action": action("color_grading", "sepia_vintage"), "opacity": 0.1},
-        {"action": action("weather", "light_rain"), "opacity": 0.0}]}))  # fmt: skip
+    trace = run(
+        regular,
+        (
+            "layered_transformation",
+            {
+                "layers": [
+                    {"action": action("architecture", "victorian_gothic"), "opacity": 0.7},
+                    {"action": action("color_grading", "sepia_vintage"), "opacity": 0.1},
+                    {"action": action("weather", "light_rain"), "opacity": 0.0},
+                ]
+            },
+        ),
+    )
     assert [(c.dimension, c.strength) for c in trace.changes] == [("architecture", 0.7), ("color_grading", 0.1)]
     assert trace.final.architecture == "victorian_gothic"
     assert trace.final.color_grading == "natural_balanced"  # a faint overlay does not change what the scene is
 
-    trace = run(regular, ("selective_blend", {"blend_criterion": "by_depth",
-                                              "source_transform": action("architecture", "cyberpunk_neon"),
-                                              "target_transform": action("architecture", "victorian_gothic"),
-                                              "blend_ratio": 0.7}))  # fmt: skip
+    trace = run(
+        regular,
+        (
+            "selective_blend",
+            {
+                "blend_criterion": "by_depth",
+                "source_transform": action("architecture", "cyberpunk_neon"),
+                "target_transform": action("architecture", "victorian_gothic"),
+                "blend_ratio": 0.7,
+            },
+        ),
+    )
     regions = {c.new: (c.region, c.strength) for c in trace.changes}
     assert regions == {"cyberpunk_neon": ("foreground", 0.7), "victorian_gothic": ("background", pytest.approx(0.3))}
     assert trace.final.architecture == "cyberpunk_neon"  # the larger share wins
 
-    trace = run(regular, ("spatial_constraint", {"constraint_type": "top_to_bottom_gradient",
-                                                 "affected_attribute": "weather"}),
-                atomic("weather", "fog_heavy"), atomic("season", "autumn_falling"))  # fmt: skip
+    trace = run(
+        regular,
+        ("spatial_constraint", {"constraint_type": "top_to_bottom_gradient", "affected_attribute": "weather"}),
+        atomic("weather", "fog_heavy"),
+        atomic("season", "autumn_falling"),
+    )
     fog, autumn = trace.changes
     assert fog.gradient["direction"] == "top_to_bottom" and fog.strength == 0.5 and autumn.gradient is None
 
 
 def test_complex_styling_constraints() -> None:
-    trace = run(complex_, ("cinematic_look", {"color_grading": "teal_orange", "mood_lighting": "dramatic_contrast",
-                                              "preserve": ["weather"], "preserve_objects": ["person"],
-                                              "region": "background", "strength": 0.8}),
-                ("weather_drama", {"weather": "thunderstorm"}))  # fmt: skip
+    trace = run(
+        complex_,
+        (
+            "cinematic_look",
+            {
+                "color_grading": "teal_orange",
+                "mood_lighting": "dramatic_contrast",
+                "preserve": ["weather"],
+                "preserve_objects": ["person"],
+                "region": "background",
+                "strength": 0.8,
+            },
+        ),
+        ("weather_drama", {"weather": "thunderstorm"}),
+    )
     mood, grade, storm = trace.changes  # canonical order within a call
     assert (grade.region, grade.strength, mood.dimension) == ("background", 0.8, "mood_lighting")
     assert storm.blocked and trace.final.weather == "clear_sky"  # preserve holds for the whole plan
@@ -211,11 +296,17 @@ def test_complex_styling_constraints() -> None:
 
 
 def test_trace_bookkeeping() -> None:
-    trace = run(regular, atomic("artistic_medium", "oil_painting"), atomic("weather", "clear_sky"),
-                atomic("season", "winter_snow"),
-                ("graduated_effect", {"base_action": action("season", "autumn_falling"),
-                                      "gradient_direction": "left_to_right"}),
-                atomic("time_of_day", "dusk_twilight"))  # fmt: skip
+    trace = run(
+        regular,
+        atomic("artistic_medium", "oil_painting"),
+        atomic("weather", "clear_sky"),
+        atomic("season", "winter_snow"),
+        (
+            "graduated_effect",
+            {"base_action": action("season", "autumn_falling"), "gradient_direction": "left_to_right"},
+        ),
+        atomic("time_of_day", "dusk_twilight"),
+    )
     assert trace.redundant_steps == (1,)  # clear_sky was already the weather
     assert trace.changed_dimensions() == ("season", "time_of_day", "artistic_medium")
     replay = trace.effective_changes()

@@ -25,10 +25,17 @@ from trl_styling.world.oracle import DIM_TOOLS, atomic_arguments
 from trl_styling.world.teacher import RuleTeacher, TeacherNoise
 
 CONTEXT = StyleContext(
-    location="urban_city", architecture="art_deco", time_period="modern_2000s", time_of_day="midday_overhead",
-    season="summer_lush", weather="clear_sky", mood_lighting="neutral_balanced", color_grading="natural_balanced",
-    artistic_medium="photorealistic", atmospheric_effects="none_clear",
-)  # fmt: skip
+    location="urban_city",
+    architecture="art_deco",
+    time_period="modern_2000s",
+    time_of_day="midday_overhead",
+    season="summer_lush",
+    weather="clear_sky",
+    mood_lighting="neutral_balanced",
+    color_grading="natural_balanced",
+    artistic_medium="photorealistic",
+    atmospheric_effects="none_clear",
+)
 
 
 def _final(text: str, context: StyleContext = CONTEXT) -> dict[str, str | None]:
@@ -39,12 +46,22 @@ def _applied(trace) -> list[tuple]:
     """What the pixels replay: each unblocked change with its strength, region, keeps and refinements (the
     synthesizer does not word refinements that change nothing: "none", "neutral", "unchanged")."""
     return sorted(
-        (c.dimension, c.new, round(c.strength, 4), c.region, c.keeps, tuple(sorted(
-            (k, v) for k, v in c.params.items()
-            if k not in ("blend_mode", "blending_mode", "timing") and v not in ("none", "neutral", "unchanged")
-        )))
+        (
+            c.dimension,
+            c.new,
+            round(c.strength, 4),
+            c.region,
+            c.keeps,
+            tuple(
+                sorted(
+                    (k, v)
+                    for k, v in c.params.items()
+                    if k not in ("blend_mode", "blending_mode", "timing") and v not in ("none", "neutral", "unchanged")
+                )
+            ),
+        )
         for c in trace.effective_changes()
-    )  # fmt: skip
+    )
 
 
 def _other(dim: str, value: str) -> str:
@@ -177,9 +194,11 @@ def test_conditions_anywhere_are_reported_and_change_nothing() -> None:
 
 
 def test_keep_clauses_are_read_as_keeps_wherever_the_verb_stands() -> None:
-    for text in ("Please keep the art deco architecture and add heavy rain.",
-                 "Make sure to keep the art deco architecture, then add heavy rain.",
-                 "Keep the people while you add heavy rain."):  # fmt: skip
+    for text in (
+        "Please keep the art deco architecture and add heavy rain.",
+        "Make sure to keep the art deco architecture, then add heavy rain.",
+        "Keep the people while you add heavy rain.",
+    ):
         final = _final(text)
         assert final["weather"] == "heavy_rain" and final["architecture"] == "art_deco", text
     assert _final("Make it autumn with falling leaves, leaves everywhere, and a golden sunset.")["time_of_day"] == (

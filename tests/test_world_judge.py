@@ -22,15 +22,24 @@ from trl_styling.world.teacher import RuleTeacher
 
 JUDGE = ProgrammaticJudge()
 CTX = StyleContext(
-    location="urban_city", architecture="victorian_gothic", time_period="modern_2000s", time_of_day="midday_overhead",
-    season="summer_lush", weather="clear_sky", mood_lighting="neutral_balanced", color_grading="natural_balanced",
-    artistic_medium="photorealistic", atmospheric_effects="none_clear",
-)  # fmt: skip
+    location="urban_city",
+    architecture="victorian_gothic",
+    time_period="modern_2000s",
+    time_of_day="midday_overhead",
+    season="summer_lush",
+    weather="clear_sky",
+    mood_lighting="neutral_balanced",
+    color_grading="natural_balanced",
+    artistic_medium="photorealistic",
+    atmospheric_effects="none_clear",
+)
 GOAL = StylingGoal(
     "Show it at dusk twilight in autumn with falling leaves, but keep the Victorian gothic architecture.",
-    "regular", "victorian_library", {"time_of_day": "dusk_twilight", "season": "autumn_falling"},
+    "regular",
+    "victorian_library",
+    {"time_of_day": "dusk_twilight", "season": "autumn_falling"},
     preserve=("architecture",),
-)  # fmt: skip
+)
 
 
 def _score(plan: Plan, goal: StylingGoal = GOAL, library: str = "regular", judge: ProgrammaticJudge = JUDGE):  # noqa: ANN202
@@ -77,15 +86,41 @@ def test_wrong_value_and_irrelevant_plans_rank_below_the_oracle() -> None:
             dim, value = changes[0]
             # A plain wrong value (one that brings no temporal/palette conflict of its own).
             final = goal.final_context(context)
-            wrong = next((x for x in _vocab(dim) if x not in (value, context.get(dim))
-                          and new_issues(context, final.replace(**{dim: x})) == (set(), set())), None)  # fmt: skip
-            free = next(d for d in ("weather", "season", "mood_lighting", "color_grading", "time_of_day",
-                                    "atmospheric_effects", "artistic_medium", "time_period", "architecture")
-                        if d not in goal.targets and d not in goal.preserve)  # fmt: skip
+            wrong = next(
+                (
+                    x
+                    for x in _vocab(dim)
+                    if x not in (value, context.get(dim))
+                    and new_issues(context, final.replace(**{dim: x})) == (set(), set())
+                ),
+                None,
+            )
+            free = next(
+                d
+                for d in (
+                    "weather",
+                    "season",
+                    "mood_lighting",
+                    "color_grading",
+                    "time_of_day",
+                    "atmospheric_effects",
+                    "artistic_medium",
+                    "time_period",
+                    "architecture",
+                )
+                if d not in goal.targets and d not in goal.preserve
+            )
             if wrong is None:
                 continue
-            wrong_plan = build_plan(context, goal, [(dim, wrong), *changes[1:]], variant, preserve=goal.preserve,
-                                    objects=goal.preserve_objects, region=goal.region)  # fmt: skip
+            wrong_plan = build_plan(
+                context,
+                goal,
+                [(dim, wrong), *changes[1:]],
+                variant,
+                preserve=goal.preserve,
+                objects=goal.preserve_objects,
+                region=goal.region,
+            )
             irrelevant = build_plan(context, goal, [(free, _other(context, free))], variant)
             r_wrong = _score_ctx(context, goal, wrong_plan, variant).reward
             r_irrelevant = _score_ctx(context, goal, irrelevant, variant).reward
@@ -106,28 +141,47 @@ def _other(context: StyleContext, dim: str) -> str:
 
 def test_broken_preservation_lowers_the_score_and_is_recorded() -> None:
     oracle = _score(oracle_plan(CTX, GOAL, "regular"))
-    drift = _plan(("time_of_day", {"target_time": "dusk_twilight"}),
-                  ("season_cycle", {"target_season": "autumn_falling"}),
-                  ("architecture_style", {"target_style": "art_deco"}))  # fmt: skip
+    drift = _plan(
+        ("time_of_day", {"target_time": "dusk_twilight"}),
+        ("season_cycle", {"target_season": "autumn_falling"}),
+        ("architecture_style", {"target_style": "art_deco"}),
+    )
     broken = _score(drift)
     assert broken.reward < oracle.reward - 0.5 and "architecture" in broken.rationale
     assert broken.criteria["goal_alignment"] < oracle.criteria["goal_alignment"]
     # With the constraint in place the executor blocks the drift and records it; hygiene suffers a little.
-    guarded = _plan(("preserve_attribute", {"attributes_to_preserve": ["architecture"]}), *[
-        (s.tool, s.arguments) for s in drift.steps])  # fmt: skip
+    guarded = _plan(
+        ("preserve_attribute", {"attributes_to_preserve": ["architecture"]}),
+        *[(s.tool, s.arguments) for s in drift.steps],
+    )
     trace = execute_plan(CTX, guarded, "regular")
     assert [c.dimension for c in trace.blocked_changes] == ["architecture"]
     assert broken.reward < _score(guarded).reward < oracle.reward
 
 
 def test_region_objects_partial_strength_and_conflicts() -> None:
-    goal = StylingGoal("Autumn in the background only.", "regular", "x", {"season": "autumn_falling"},
-                       preserve_objects=("person",), region="background")  # fmt: skip
+    goal = StylingGoal(
+        "Autumn in the background only.",
+        "regular",
+        "x",
+        {"season": "autumn_falling"},
+        preserve_objects=("person",),
+        region="background",
+    )
     good = _score(oracle_plan(CTX, goal, "regular"), goal)
-    spill = _score(_plan(("preserve_object_category", {"object_categories": ["person"]}),
-                         ("season_cycle", {"target_season": "autumn_falling"})), goal)  # fmt: skip
-    unprotected = _score(_plan(("exclude_region", {"region_type": "foreground"}),
-                               ("season_cycle", {"target_season": "autumn_falling"})), goal)  # fmt: skip
+    spill = _score(
+        _plan(
+            ("preserve_object_category", {"object_categories": ["person"]}),
+            ("season_cycle", {"target_season": "autumn_falling"}),
+        ),
+        goal,
+    )
+    unprotected = _score(
+        _plan(
+            ("exclude_region", {"region_type": "foreground"}), ("season_cycle", {"target_season": "autumn_falling"})
+        ),
+        goal,
+    )
     assert good.reward > 4.9
     assert spill.criteria["spatial_consistency"] < good.criteria["spatial_consistency"]
     assert unprotected.criteria["goal_alignment"] < good.criteria["goal_alignment"]
@@ -141,8 +195,13 @@ def test_region_objects_partial_strength_and_conflicts() -> None:
 
     goal = StylingGoal("Night.", "simple", "x", {"time_of_day": "night_moonlit"})
     plain = _score(_plan(("time_of_day", {"target_time": "night_moonlit"})), goal)
-    clash = _score(_plan(("time_of_day", {"target_time": "night_moonlit"}),
-                         ("color_grading", {"target_grading": "vibrant_saturated"})), goal)  # fmt: skip
+    clash = _score(
+        _plan(
+            ("time_of_day", {"target_time": "night_moonlit"}),
+            ("color_grading", {"target_grading": "vibrant_saturated"}),
+        ),
+        goal,
+    )
     assert clash.criteria["temporal_consistency"] < plain.criteria["temporal_consistency"] == 5.0
     assert "temporal conflict" in clash.rationale
 

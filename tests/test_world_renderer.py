@@ -86,9 +86,17 @@ def test_style_values_change_pixels_in_other_settings(dim: str) -> None:
 
 def test_render_equals_neutral_scene_edited_in_canonical_order() -> None:
     assert CANONICAL_ORDER == (
-        "location", "architecture", "time_period", "season", "time_of_day", "weather", "mood_lighting",
-        "atmospheric_effects", "color_grading", "artistic_medium",
-    )  # fmt: skip
+        "location",
+        "architecture",
+        "time_period",
+        "season",
+        "time_of_day",
+        "weather",
+        "mood_lighting",
+        "atmospheric_effects",
+        "color_grading",
+        "artistic_medium",
+    )
     assert tuple(DIMENSION_EFFECTS) == CANONICAL_ORDER
     rng = np.random.default_rng(0)
     for i in range(4):

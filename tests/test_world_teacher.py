@@ -84,15 +84,24 @@ def test_plans_carry_no_noise_labels() -> None:
 
 
 CTX = StyleContext(
-    location="urban_city", architecture="victorian_gothic", time_period="modern_2000s", time_of_day="midday_overhead",
-    season="summer_lush", weather="clear_sky", mood_lighting="neutral_balanced", color_grading="natural_balanced",
-    artistic_medium="photorealistic", atmospheric_effects="none_clear",
-)  # fmt: skip
+    location="urban_city",
+    architecture="victorian_gothic",
+    time_period="modern_2000s",
+    time_of_day="midday_overhead",
+    season="summer_lush",
+    weather="clear_sky",
+    mood_lighting="neutral_balanced",
+    color_grading="natural_balanced",
+    artistic_medium="photorealistic",
+    atmospheric_effects="none_clear",
+)
 GOAL = StylingGoal(
     "Make it dusk twilight in autumn with falling leaves, but keep the Victorian gothic architecture.",
-    "regular", "x", {"time_of_day": "dusk_twilight", "season": "autumn_falling", "mood_lighting": "warm_cozy"},
+    "regular",
+    "x",
+    {"time_of_day": "dusk_twilight", "season": "autumn_falling", "mood_lighting": "warm_cozy"},
     preserve=("architecture",),
-)  # fmt: skip
+)
 
 
 def _one(noise: TeacherNoise, n: int = 20) -> list[tuple[Plan, list[str]]]:

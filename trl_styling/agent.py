@@ -173,9 +173,15 @@ class HFPlanner:
         """The prompt messages, exactly as :func:`~trl_styling.data.build_planner_prompt` builds them for training."""
         from trl_styling.data import build_planner_prompt
 
-        messages = build_planner_prompt(context, goal_text(goal), self.library, plan_format=self.plan_format,
-                                        include_context=self.include_context, include_image=self.include_image,
-                                        tool_specs=self.tool_specs)  # fmt: skip
+        messages = build_planner_prompt(
+            context,
+            goal_text(goal),
+            self.library,
+            plan_format=self.plan_format,
+            include_context=self.include_context,
+            include_image=self.include_image,
+            tool_specs=self.tool_specs,
+        )
         if self.include_image:
             if image is None:
                 raise ValueError("This planner was trained with images (include_image=True); pass the image.")
@@ -188,8 +194,9 @@ class HFPlanner:
         import torch
 
         tools = self.library.to_openai_tools(detail=self.tool_specs) if self.plan_format == "chat" else None
-        inputs = self.processor.apply_chat_template(messages, tools=tools, add_generation_prompt=True, tokenize=True,
-                                                    return_dict=True, return_tensors="pt")  # fmt: skip
+        inputs = self.processor.apply_chat_template(
+            messages, tools=tools, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt"
+        )
         device = getattr(self.model, "device", torch.device("cpu"))
         inputs = {k: v.to(device) if hasattr(v, "to") else v for k, v in inputs.items()}
         options: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "do_sample": sample}
@@ -240,8 +247,10 @@ class HFPlanner:
                 sample = self.temperature > 0 and (k > 0 or attempt > 0)
                 raw = self.generate(messages, sample=sample, seed=seed * 1000 + k * 10 + attempt)
                 if self.last_truncated:
-                    errors.append(f"attempt {attempt + 1}: the plan was cut off at max_new_tokens="
-                                  f"{self.max_new_tokens} (raise max_new_tokens if plans are longer)")  # fmt: skip
+                    errors.append(
+                        f"attempt {attempt + 1}: the plan was cut off at max_new_tokens="
+                        f"{self.max_new_tokens} (raise max_new_tokens if plans are longer)"
+                    )
                     continue
                 try:
                     if self.repair:
@@ -252,8 +261,9 @@ class HFPlanner:
                 except PlanParseError as e:
                     # validation errors already read "invalid plan: ..."; say it once
                     errors.append(f"attempt {attempt + 1}: invalid plan: {str(e).removeprefix('invalid plan: ')}")
-            proposals.append(PlanProposal(plan=plan, raw=raw, errors=tuple(errors), attempts=attempts,
-                                          repairs=repairs))  # fmt: skip
+            proposals.append(
+                PlanProposal(plan=plan, raw=raw, errors=tuple(errors), attempts=attempts, repairs=repairs)
+            )
         return proposals
 
 
@@ -279,8 +289,17 @@ class StylingAgent:
         self.fallback_planner = fallback_planner
 
     @classmethod
-    def for_world(cls, planner: Any, library: ToolLibrary | str, *, judge: bool = True, judge_noise_std: float = 0.0,
-                  seed: int = 0, editor: str = "instruction", **kwargs: Any) -> StylingAgent:  # fmt: skip
+    def for_world(
+        cls,
+        planner: Any,
+        library: ToolLibrary | str,
+        *,
+        judge: bool = True,
+        judge_noise_std: float = 0.0,
+        seed: int = 0,
+        editor: str = "instruction",
+        **kwargs: Any,
+    ) -> StylingAgent:
         """The agent with the hermetic world's oracle extractor, editor and (noise-free) judge.
 
         ``editor="instruction"`` (the paper's path) renders the instruction synthesized from the plan;
@@ -289,21 +308,31 @@ class StylingAgent:
         editors = {"instruction": WorldInstructionEditor, "tools": WorldEditor}
         if editor not in editors:
             raise ValueError(f"Unknown world editor {editor!r}; use one of {', '.join(editors)}.")
-        return cls(planner, WorldContextExtractor(seed=seed), editors[editor](library=library, seed=seed),
-                   WorldJudge(seed=seed, noise_std=judge_noise_std) if judge else None, library, **kwargs)  # fmt: skip
+        return cls(
+            planner,
+            WorldContextExtractor(seed=seed),
+            editors[editor](library=library, seed=seed),
+            WorldJudge(seed=seed, noise_std=judge_noise_std) if judge else None,
+            library,
+            **kwargs,
+        )
 
     def _can_score(self, goal: Goal) -> bool:
-        return self.judge is not None and not (isinstance(goal, str) and getattr(self.judge, "needs_structured_goal",
-                                                                                False))  # fmt: skip
+        return self.judge is not None and not (
+            isinstance(goal, str) and getattr(self.judge, "needs_structured_goal", False)
+        )
 
-    def run(self, image: Image.Image, goal: Goal, *, best_of_n: int = 1, seed: int = 0,
-            context: StyleContext | None = None) -> AgentResult:  # fmt: skip
+    def run(
+        self, image: Image.Image, goal: Goal, *, best_of_n: int = 1, seed: int = 0, context: StyleContext | None = None
+    ) -> AgentResult:
         """See the module docstring. ``context`` skips extraction (e.g. a user photo the oracle cannot read)."""
         if isinstance(best_of_n, bool) or not isinstance(best_of_n, int) or best_of_n < 1:
             raise ValueError(f"best_of_n must be a positive integer, got {best_of_n!r}.")
         if best_of_n > 1 and not self._can_score(goal):
-            raise ValueError("best_of_n > 1 ranks candidates by the judge: pass a judge, and with the world's "
-                             "programmatic judge a StylingGoal (a plain-text goal cannot be scored).")  # fmt: skip
+            raise ValueError(
+                "best_of_n > 1 ranks candidates by the judge: pass a judge, and with the world's "
+                "programmatic judge a StylingGoal (a plain-text goal cannot be scored)."
+            )
         if isinstance(goal, str) and getattr(self.planner, "needs_structured_goal", False):
             raise ValueError(f"{type(self.planner).__name__} needs a StylingGoal, got plain text {goal!r}.")
         errors: list[str] = []
@@ -341,11 +370,13 @@ class StylingAgent:
         assert best.edited_image is not None
         if best.contradictions:
             notes.append("the chosen plan contradicts itself: " + "; ".join(best.contradictions))
-        return AgentResult(context, best.plan, best.instruction, best.edited_image, best.score, candidates, errors,
-                           fallback, notes)  # fmt: skip
+        return AgentResult(
+            context, best.plan, best.instruction, best.edited_image, best.score, candidates, errors, fallback, notes
+        )
 
-    def _execute(self, image: Image.Image, context: StyleContext, goal: Goal, proposal: PlanProposal,
-                 seed: int) -> Candidate:  # fmt: skip
+    def _execute(
+        self, image: Image.Image, context: StyleContext, goal: Goal, proposal: PlanProposal, seed: int
+    ) -> Candidate:
         candidate = Candidate(plan=proposal.plan, raw=proposal.raw, errors=list(proposal.errors))
         if proposal.plan is None:
             if not proposal.errors:
@@ -361,8 +392,9 @@ class StylingAgent:
         blocked = edited.trace.blocked_changes if edited.trace is not None else []
         candidate.contradictions = tuple(f"{c.dimension} -> {c.new} blocked ({c.reason})" for c in blocked)
         if self._can_score(goal):
-            request = JudgeRequest(goal, context, edited.context, image, edited.image, proposal.plan,
-                                   candidate.instruction, edited.trace)  # fmt: skip
+            request = JudgeRequest(
+                goal, context, edited.context, image, edited.image, proposal.plan, candidate.instruction, edited.trace
+            )
             candidate.score = self._score(request, candidate.errors)
         return candidate
 
@@ -373,8 +405,15 @@ class StylingAgent:
             errors.append(f"judge failed: {type(e).__name__}: {e}")
             return None
 
-    def _identity(self, image: Image.Image, context: StyleContext, goal: Goal, candidates: list[Candidate],
-                  errors: list[str], notes: list[str]) -> AgentResult:  # fmt: skip
+    def _identity(
+        self,
+        image: Image.Image,
+        context: StyleContext,
+        goal: Goal,
+        candidates: list[Candidate],
+        errors: list[str],
+        notes: list[str],
+    ) -> AgentResult:
         notes.append("no candidate produced an executable plan: returning the input image unchanged")
         score = None
         if self._can_score(goal):

@@ -71,12 +71,21 @@ class RecipeSettings:
 def _common_arguments(out_dir: Path, settings: RecipeSettings, learning_rate: float) -> dict[str, Any]:
     steps = settings.steps
     return dict(
-        output_dir=str(out_dir), report_to="none", bf16=settings.bf16, save_strategy="no", seed=settings.seed,
-        max_steps=steps, per_device_train_batch_size=settings.batch_size, learning_rate=learning_rate,
-        lr_scheduler_type="cosine", warmup_steps=max(1, steps // 10), weight_decay=0.01,
-        logging_steps=settings.logging_steps or max(1, steps // 5), disable_tqdm=not settings.progress,
+        output_dir=str(out_dir),
+        report_to="none",
+        bf16=settings.bf16,
+        save_strategy="no",
+        seed=settings.seed,
+        max_steps=steps,
+        per_device_train_batch_size=settings.batch_size,
+        learning_rate=learning_rate,
+        lr_scheduler_type="cosine",
+        warmup_steps=max(1, steps // 10),
+        weight_decay=0.01,
+        logging_steps=settings.logging_steps or max(1, steps // 5),
+        disable_tqdm=not settings.progress,
         gradient_checkpointing=False,
-    )  # fmt: skip
+    )
 
 
 def lora_config(settings: RecipeSettings) -> Any:
@@ -93,8 +102,16 @@ def lora_config(settings: RecipeSettings) -> Any:
     )
 
 
-def build_trainer(method: str, model: Any, tokenizer: Any, trajectories: Any, library: Any, out_dir: Path,
-                  settings: RecipeSettings, ref_model: Any = None) -> Any:  # fmt: skip
+def build_trainer(
+    method: str,
+    model: Any,
+    tokenizer: Any,
+    trajectories: Any,
+    library: Any,
+    out_dir: Path,
+    settings: RecipeSettings,
+    ref_model: Any = None,
+) -> Any:
     """The trainer of ``method`` on a trajectory split (rows of :data:`~trl_styling.data.TRAJECTORY_FEATURES`).
 
     With ``settings.lora`` every trainer gets ``peft_config=``:func:`lora_config` and trains LoRA adapters on the
@@ -119,20 +136,33 @@ def build_trainer(method: str, model: Any, tokenizer: Any, trajectories: Any, li
             raise ValueError("With lora=True DPO's reference is the adapter-disabled base model; pass ref_model=None.")
         peft["peft_config"] = lora_config(settings)
     if method == "DPO":
-        pairs = build_preference_pairs(trajectories, settings.dpo_chosen_min, settings.dpo_rejected_max,
-                                       settings.dpo_min_gap, library=library, plan_format=settings.plan_format,
-                                       tool_specs=settings.tool_specs)  # fmt: skip
+        pairs = build_preference_pairs(
+            trajectories,
+            settings.dpo_chosen_min,
+            settings.dpo_rejected_max,
+            settings.dpo_min_gap,
+            library=library,
+            plan_format=settings.plan_format,
+            tool_specs=settings.tool_specs,
+        )
         if len(pairs) == 0:
             raise ValueError("DPO: the training split has no preference pairs; see build_preference_pairs' warning.")
         learning_rate = settings.dpo_learning_rate or settings.learning_rate
-        args = StylingDPOConfig(**_common_arguments(out_dir, settings, learning_rate), beta=settings.dpo_beta,
-                                max_length=None)  # fmt: skip
-        return StylingDPOTrainer(model, ref_model=ref_model, args=args, train_dataset=pairs,
-                                 processing_class=tokenizer, **peft)  # fmt: skip
-    train = to_prompt_completion_dataset(trajectories, library, plan_format=settings.plan_format,
-                                         tool_specs=settings.tool_specs)  # fmt: skip
-    common = dict(**_common_arguments(out_dir, settings, settings.learning_rate), max_length=None,
-                  loss_normalization=settings.loss_normalization, fused_lm_head=settings.fused_lm_head)  # fmt: skip
+        args = StylingDPOConfig(
+            **_common_arguments(out_dir, settings, learning_rate), beta=settings.dpo_beta, max_length=None
+        )
+        return StylingDPOTrainer(
+            model, ref_model=ref_model, args=args, train_dataset=pairs, processing_class=tokenizer, **peft
+        )
+    train = to_prompt_completion_dataset(
+        trajectories, library, plan_format=settings.plan_format, tool_specs=settings.tool_specs
+    )
+    common = dict(
+        **_common_arguments(out_dir, settings, settings.learning_rate),
+        max_length=None,
+        loss_normalization=settings.loss_normalization,
+        fused_lm_head=settings.fused_lm_head,
+    )
     if method == "RW":
         trainer_cls, args = RewardWeightedTrainer, RewardWeightedConfig(**common, reward_baseline=settings.rw_baseline)
     elif method == "SW":
@@ -144,9 +174,17 @@ def build_trainer(method: str, model: Any, tokenizer: Any, trajectories: Any, li
     return trainer_cls(model, args=args, train_dataset=train, processing_class=tokenizer, **peft)
 
 
-def build_initial_planner(out_dir: str | Path, trajectories: Any, library: Any, settings: RecipeSettings, *,
-                          hidden_size: int, num_layers: int, vocab_size: int,
-                          whole_identifiers: bool = True) -> Path:  # fmt: skip
+def build_initial_planner(
+    out_dir: str | Path,
+    trajectories: Any,
+    library: Any,
+    settings: RecipeSettings,
+    *,
+    hidden_size: int,
+    num_layers: int,
+    vocab_size: int,
+    whole_identifiers: bool = True,
+) -> Path:
     """A tiny Qwen3 built from a config (seeded by ``settings.seed``) whose BPE tokenizer is fitted to the training
     texts as the recipe renders them, so it is as compact on them as a pretrained tokenizer would be.
 
@@ -158,21 +196,38 @@ def build_initial_planner(out_dir: str | Path, trajectories: Any, library: Any, 
     from trl_styling.testing import build_tiny_qwen3
     from trl_styling.tools import resolve_library
 
-    rows = to_prompt_completion_dataset(trajectories, library, plan_format=settings.plan_format,
-                                        tool_specs=settings.tool_specs)  # fmt: skip
+    rows = to_prompt_completion_dataset(
+        trajectories, library, plan_format=settings.plan_format, tool_specs=settings.tool_specs
+    )
     corpus = [message["content"] for row in rows for message in row["prompt"] + row["completion"]]
     words = resolve_library(library).identifiers() if whole_identifiers else ()
-    return build_tiny_qwen3(out_dir, seed=settings.seed, hidden_size=hidden_size, num_layers=num_layers,
-                            intermediate_size=4 * hidden_size, vocab_size=vocab_size, corpus=corpus,
-                            whole_words=words)  # fmt: skip
+    return build_tiny_qwen3(
+        out_dir,
+        seed=settings.seed,
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        intermediate_size=4 * hidden_size,
+        vocab_size=vocab_size,
+        corpus=corpus,
+        whole_words=words,
+    )
 
 
 # The warm-up corpus is generated with this offset added to the run's seed: other base images and goals.
 WARMUP_SEED_OFFSET = 10_000
 
 
-def generate_warmup_corpus(out_dir: str | Path, variant: str, *, num_groups: int, seed: int, image_size: int = 64,
-                           num_workers: int = 1, progress: bool = True, **world: Any) -> Any:  # fmt: skip
+def generate_warmup_corpus(
+    out_dir: str | Path,
+    variant: str,
+    *,
+    num_groups: int,
+    seed: int,
+    image_size: int = 64,
+    num_workers: int = 1,
+    progress: bool = True,
+    **world: Any,
+) -> Any:
     """The format warm-up's corpus: the rule teacher's trajectories on groups disjoint from the run's data
     (generated with ``seed + WARMUP_SEED_OFFSET``), all splits in one :class:`~datasets.Dataset`.
 
@@ -183,16 +238,27 @@ def generate_warmup_corpus(out_dir: str | Path, variant: str, *, num_groups: int
 
     from trl_styling.pipeline import GenerationConfig, generate_dataset
 
-    generate_dataset(GenerationConfig(variant=variant, num_groups=num_groups, rollouts=3,
-                                      seed=seed + WARMUP_SEED_OFFSET, out_dir=str(out_dir), image_size=image_size,
-                                      num_workers=num_workers, overwrite=True, progress=progress,
-                                      **world))  # fmt: skip
+    generate_dataset(
+        GenerationConfig(
+            variant=variant,
+            num_groups=num_groups,
+            rollouts=3,
+            seed=seed + WARMUP_SEED_OFFSET,
+            out_dir=str(out_dir),
+            image_size=image_size,
+            num_workers=num_workers,
+            overwrite=True,
+            progress=progress,
+            **world,
+        )
+    )
     splits = load_from_disk(str(out_dir))
     return concatenate_datasets([splits[name] for name in splits])
 
 
-def train_method(method: str, base_dir: str | Path, trajectories: Any, library: Any, out_dir: str | Path,
-                 settings: RecipeSettings) -> Path:  # fmt: skip
+def train_method(
+    method: str, base_dir: str | Path, trajectories: Any, library: Any, out_dir: str | Path, settings: RecipeSettings
+) -> Path:
     """Trains ``method`` from the checkpoint in ``base_dir``; saves model and tokenizer to ``out_dir``.
 
     With ``settings.lora`` only the LoRA adapter is saved (``adapter_config.json`` names ``base_dir`` as an absolute
@@ -215,9 +281,17 @@ def train_method(method: str, base_dir: str | Path, trajectories: Any, library: 
     return out_dir
 
 
-def load_planner(model_dir: str | Path, library: Any, settings: RecipeSettings, *, temperature: float = 0.0,
-                 max_new_tokens: int = 512, max_retries: int = 2, repair: bool = False,
-                 constrained: bool = False) -> Any:  # fmt: skip
+def load_planner(
+    model_dir: str | Path,
+    library: Any,
+    settings: RecipeSettings,
+    *,
+    temperature: float = 0.0,
+    max_new_tokens: int = 512,
+    max_retries: int = 2,
+    repair: bool = False,
+    constrained: bool = False,
+) -> Any:
     """An :class:`~trl_styling.agent.HFPlanner` prompted as in training (greedy by default, for evaluation;
     ``repair`` snaps near-miss names and values onto the library, see :mod:`trl_styling.tools.repair`;
     ``constrained`` decodes with the library's plan grammar, see :mod:`trl_styling.tools.grammar`).
@@ -242,6 +316,15 @@ def load_planner(model_dir: str | Path, library: Any, settings: RecipeSettings, 
         auto = "cuda" if torch.cuda.is_available() else "cpu"
         model = model.to(auto if settings.planner_device == "auto" else settings.planner_device)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    return HFPlanner(model, tokenizer, library, plan_format=settings.plan_format, tool_specs=settings.tool_specs,
-                     max_new_tokens=max_new_tokens, temperature=temperature, max_retries=max_retries,
-                     repair=repair, constrained=constrained)  # fmt: skip
+    return HFPlanner(
+        model,
+        tokenizer,
+        library,
+        plan_format=settings.plan_format,
+        tool_specs=settings.tool_specs,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        max_retries=max_retries,
+        repair=repair,
+        constrained=constrained,
+    )

@@ -34,11 +34,21 @@ def main(model_dir: str, out_file: str, method: str, normalization: str, batch: 
         "sw": (StandardizedRewardWeightedTrainer, StandardizedRewardWeightedConfig),
     }[method]
     args = config_cls(
-        output_dir=out_file + ".run", report_to="none", use_cpu=True, bf16=False, save_strategy="no", seed=0,
-        max_steps=1, optim="sgd", learning_rate=0.5, lr_scheduler_type="constant", max_grad_norm=0.0,
-        per_device_train_batch_size=batch, gradient_accumulation_steps=accumulation,
+        output_dir=out_file + ".run",
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        save_strategy="no",
+        seed=0,
+        max_steps=1,
+        optim="sgd",
+        learning_rate=0.5,
+        lr_scheduler_type="constant",
+        max_grad_norm=0.0,
+        per_device_train_batch_size=batch,
+        gradient_accumulation_steps=accumulation,
         loss_normalization=normalization,
-    )  # fmt: skip
+    )
     model = AutoModelForCausalLM.from_pretrained(model_dir).double()
     trainer = trainer_cls(
         model,

@@ -115,14 +115,33 @@ def render_dataset_card(
         for split, part in data_dict.items():
             light = part.select_columns([c for c in ("group_id", "base_image_id", "reward") if c in part.column_names])
             mean = reward_statistics(light)["mean"] if len(light) else None
-            lines.append(f"| {name} | {split} | {len(part)} | {len(set(light['group_id']))} | "
-                         f"{len(set(light['base_image_id']))} | {_fmt(mean)} |")  # fmt: skip
+            lines.append(
+                f"| {name} | {split} | {len(part)} | {len(set(light['group_id']))} | "
+                f"{len(set(light['base_image_id']))} | {_fmt(mean)} |"
+            )
         parts = [p for p in data_dict.values() if len(p)]
         stats_by_variant[name] = reward_statistics(concatenate_datasets(parts) if len(parts) > 1 else parts[0])
-    lines += ["", "## Reward statistics (all splits)", "", "| statistic | " + " | ".join(variants) + " |",
-              "|---|" + "---|" * len(variants)]  # fmt: skip
-    for key in ("count", "usable", "judge_failed", "mean", "std", "min", "max", "frac_ge_3_5", "frac_ge_4_0",
-                "num_groups", "mean_group_size", "mean_within_group_std"):  # fmt: skip
+    lines += [
+        "",
+        "## Reward statistics (all splits)",
+        "",
+        "| statistic | " + " | ".join(variants) + " |",
+        "|---|" + "---|" * len(variants),
+    ]
+    for key in (
+        "count",
+        "usable",
+        "judge_failed",
+        "mean",
+        "std",
+        "min",
+        "max",
+        "frac_ge_3_5",
+        "frac_ge_4_0",
+        "num_groups",
+        "mean_group_size",
+        "mean_within_group_std",
+    ):
         lines.append(f"| {key} | " + " | ".join(_fmt(stats_by_variant[v][key]) for v in variants) + " |")
     lines += ["", "## Schema", "", "| column | type |", "|---|---|"]
     lines += [f"| `{name}` | `{_feature_text(feature)}` |" for name, feature in TRAJECTORY_FEATURES.items()]
@@ -139,8 +158,15 @@ def render_dataset_card(
         models = backend_model_ids(record)
         for stage, backend in (record.get("backends") or config.get("backends") or {}).items():
             lines.append(f"| {stage} | {backend} | {models.get(stage, '–')} |")
-        lines += ["", "Generation configuration (credentials redacted):", "", "```json",
-                  json.dumps(config, indent=2, sort_keys=True), "```", ""]  # fmt: skip
+        lines += [
+            "",
+            "Generation configuration (credentials redacted):",
+            "",
+            "```json",
+            json.dumps(config, indent=2, sort_keys=True),
+            "```",
+            "",
+        ]
     lines += ["## Citation", "", "```bibtex", PAPER_BIBTEX, "```", ""]
     card_data = DatasetCardData(**data)
     return DatasetCard(f"---\n{card_data.to_yaml()}\n---\n\n" + "\n".join(lines))
@@ -209,8 +235,14 @@ def push_styling_dataset(
         for part in data.values():
             validate_trajectories(part)
     for name, data in _non_empty(variants).items():
-        data.push_to_hub(repo_id, config_name=name, private=private, token=token, revision=revision,
-                         commit_message=commit_message or f"Upload {name} trajectories")  # fmt: skip
+        data.push_to_hub(
+            repo_id,
+            config_name=name,
+            private=private,
+            token=token,
+            revision=revision,
+            commit_message=commit_message or f"Upload {name} trajectories",
+        )
     api = HfApi(token=token)
     try:
         readme = api.hf_hub_download(repo_id, "README.md", repo_type="dataset", revision=revision)
@@ -218,6 +250,12 @@ def push_styling_dataset(
     except EntryNotFoundError:
         existing = None
     card = render_dataset_card(variants, repo_id, records, existing)
-    api.upload_file(path_or_fileobj=str(card).encode(), path_in_repo="README.md", repo_id=repo_id,
-                    repo_type="dataset", revision=revision, commit_message="Update dataset card")  # fmt: skip
+    api.upload_file(
+        path_or_fileobj=str(card).encode(),
+        path_in_repo="README.md",
+        repo_id=repo_id,
+        repo_type="dataset",
+        revision=revision,
+        commit_message="Update dataset card",
+    )
     return card

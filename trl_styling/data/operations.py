@@ -121,8 +121,12 @@ def filter_by_reward(dataset: Dataset | DatasetDict, min_reward: float = 3.5) ->
     keep = [i for i in usable if rows[i]["reward"] >= min_reward]
     logger.info(
         "filter_by_reward(min_reward=%g): kept %d of %d rows (%d judge-failed or unscored, %d below threshold).",
-        min_reward, len(keep), len(rows), len(rows) - len(usable), len(usable) - len(keep),
-    )  # fmt: skip
+        min_reward,
+        len(keep),
+        len(rows),
+        len(rows) - len(usable),
+        len(usable) - len(keep),
+    )
     return dataset.select(keep)
 
 

@@ -217,21 +217,31 @@ def build_preference_pairs(
             if not math.isfinite(weight):
                 raise ValueError(f"weight_fn gave {weight} for pair ({c['trajectory_id']}, {r['trajectory_id']}).")
             example.update(
-                chosen_reward=c["reward"], rejected_reward=r["reward"], weight=weight,
-                group_id=group_id, chosen_id=c["trajectory_id"], rejected_id=r["trajectory_id"], shared_steps=k,
-            )  # fmt: skip
+                chosen_reward=c["reward"],
+                rejected_reward=r["reward"],
+                weight=weight,
+                group_id=group_id,
+                chosen_id=c["trajectory_id"],
+                rejected_id=r["trajectory_id"],
+                shared_steps=k,
+            )
             examples.append(example)
 
     logger.info(
         "build_preference_pairs(%s): %d pairs from %d groups (%d identical-action pairs skipped).",
-        strategy, len(examples), len(groups), skipped_identical,
-    )  # fmt: skip
+        strategy,
+        len(examples),
+        len(groups),
+        skipped_identical,
+    )
     if not examples:
         logger.warning(
             "No preference pairs: no group has a reward >= %g and another < %g with a gap >= %g. "
             "Check reward_statistics(dataset) and loosen chosen_min / rejected_max / min_gap.",
-            chosen_min, rejected_max, min_gap,
-        )  # fmt: skip
+            chosen_min,
+            rejected_max,
+            min_gap,
+        )
     features = conversational_features(
         ("prompt", "chosen", "rejected"), include_image=include_image, plan_format=plan_format
     )

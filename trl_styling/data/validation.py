@@ -175,11 +175,17 @@ def find_trajectory_errors(
         if isinstance(group, str) and group:
             home = group_home.setdefault(group, (index, base, goal))
             if home[1] != base:
-                add("base_image_id", f"is {base!r} but row {home[0]} of group {group!r} has {home[1]!r}; "
-                    "a group is one (base image, goal) pair — give these rows different group ids.")  # fmt: skip
+                add(
+                    "base_image_id",
+                    f"is {base!r} but row {home[0]} of group {group!r} has {home[1]!r}; "
+                    "a group is one (base image, goal) pair — give these rows different group ids.",
+                )
             elif home[2] != goal:
-                add("goal", f"differs from row {home[0]} of group {group!r}; a group is one (base image, goal) "
-                    "pair — give these rows different group ids.")  # fmt: skip
+                add(
+                    "goal",
+                    f"differs from row {home[0]} of group {group!r}; a group is one (base image, goal) "
+                    "pair — give these rows different group ids.",
+                )
         if len(errors) >= max_errors:
             return errors[:max_errors], True
     return errors, False

@@ -34,8 +34,17 @@ from trl_styling.world.judge import EVALUATION_CME_WEIGHTS, JudgeResult, Program
 
 logger = logging.getLogger(__name__)
 
-SUMMARY_METRICS = ("reward", "cme_reward", "validity", "first_attempt_validity", "tool_precision", "tool_recall",
-                   "tool_f1", "preservation_violations", "num_steps")  # fmt: skip
+SUMMARY_METRICS = (
+    "reward",
+    "cme_reward",
+    "validity",
+    "first_attempt_validity",
+    "tool_precision",
+    "tool_recall",
+    "tool_f1",
+    "preservation_violations",
+    "num_steps",
+)
 
 
 @dataclass(frozen=True)
@@ -184,9 +193,21 @@ def _score(
     if plan is None:  # nothing executable: the image is left as it was
         score = judge.score(goal, context, context, original_image=image, edited_image=image)
         scores = tool_scores(set(), set(goal.targets))
-        return GoalResult(row["group_id"], goal.text, False, score.reward, dict(score.criteria), scores.precision,
-                          scores.recall, scores.f1, 0, 0, errors=tuple(proposal.errors),
-                          attempts=getattr(proposal, "attempts", 1), cme_reward=_cme(score, cme_weights))  # fmt: skip
+        return GoalResult(
+            row["group_id"],
+            goal.text,
+            False,
+            score.reward,
+            dict(score.criteria),
+            scores.precision,
+            scores.recall,
+            scores.f1,
+            0,
+            0,
+            errors=tuple(proposal.errors),
+            attempts=getattr(proposal, "attempts", 1),
+            cme_reward=_cme(score, cme_weights),
+        )
     instruction = ""
     if image is not None:
         edited = editor.edit(image, context, plan, library, seed=render_seed)
@@ -206,12 +227,24 @@ def _score(
     scores = tool_scores(set(trace.changed_dimensions()), set(goal.targets))
     violations = preservation_violations(goal.preserve, context, final)
     return GoalResult(
-        row["group_id"], goal.text, True, score.reward, dict(score.criteria), scores.precision, scores.recall,
-        scores.f1, violations, len(plan), plan_text=plan.to_text(), errors=tuple(proposal.errors),
-        attempts=getattr(proposal, "attempts", 1), repairs=tuple(getattr(proposal, "repairs", ())),
-        cme_reward=_cme(score, cme_weights), mistakes=diagnose_plan(plan, context, goal, trace, library),
+        row["group_id"],
+        goal.text,
+        True,
+        score.reward,
+        dict(score.criteria),
+        scores.precision,
+        scores.recall,
+        scores.f1,
+        violations,
+        len(plan),
+        plan_text=plan.to_text(),
+        errors=tuple(proposal.errors),
+        attempts=getattr(proposal, "attempts", 1),
+        repairs=tuple(getattr(proposal, "repairs", ())),
+        cme_reward=_cme(score, cme_weights),
+        mistakes=diagnose_plan(plan, context, goal, trace, library),
         instruction=instruction,
-    )  # fmt: skip
+    )
 
 
 def _score_edit_only(

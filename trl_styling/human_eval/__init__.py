@@ -11,12 +11,23 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "agreement_report": "agreement", "kendall_tau_b": "agreement", "pair_agreement": "agreement",
-    "pass_rates": "agreement", "spearman": "agreement", "top_k_accuracy": "agreement",
-    "winner_accuracy": "agreement", "AnswersError": "answers", "JudgeScores": "answers", "RaterAnswers": "answers",
-    "load_answers": "answers", "load_judge": "answers", "ItemSourceError": "items", "render_page": "page",
-    "RATING_DIMENSIONS": "schema", "WINNER_DIMENSIONS": "schema",
-}  # fmt: skip
+    "agreement_report": "agreement",
+    "kendall_tau_b": "agreement",
+    "pair_agreement": "agreement",
+    "pass_rates": "agreement",
+    "spearman": "agreement",
+    "top_k_accuracy": "agreement",
+    "winner_accuracy": "agreement",
+    "AnswersError": "answers",
+    "JudgeScores": "answers",
+    "RaterAnswers": "answers",
+    "load_answers": "answers",
+    "load_judge": "answers",
+    "ItemSourceError": "items",
+    "render_page": "page",
+    "RATING_DIMENSIONS": "schema",
+    "WINNER_DIMENSIONS": "schema",
+}
 __all__ = sorted(_EXPORTS)
 
 

@@ -106,10 +106,13 @@ def pair_agreement(first: Sequence[str], second: Sequence[str]) -> dict[str, Any
     a, b = [LEVEL_VALUES[x] for x in first], [LEVEL_VALUES[x] for x in second]
     gaps = [abs(x - y) for x, y in zip(a, b)]
     return {
-        "n": len(gaps), "exact": _fraction(gaps.count(0), len(gaps)), "adjacent": _fraction(gaps.count(1), len(gaps)),
-        "disagreement": _fraction(gaps.count(2), len(gaps)), "spearman": spearman(a, b),
+        "n": len(gaps),
+        "exact": _fraction(gaps.count(0), len(gaps)),
+        "adjacent": _fraction(gaps.count(1), len(gaps)),
+        "disagreement": _fraction(gaps.count(2), len(gaps)),
+        "spearman": spearman(a, b),
         "kendall_tau_b": kendall_tau_b(a, b),
-    }  # fmt: skip
+    }
 
 
 def judge_level(score: float, thresholds: tuple[float, float] = DEFAULT_JUDGE_THRESHOLDS) -> str:
@@ -163,10 +166,11 @@ def _rating_judge(sets: Sequence[RaterAnswers], judge: JudgeScores, thresholds: 
             pooled_scores += scores
         by_dimension[dim] = {"pooled": _versus_judge(pooled_human, pooled_scores, thresholds), "by_rater": by_rater}
     return {
-        "thresholds": list(thresholds), "items": len(rated),
+        "thresholds": list(thresholds),
+        "items": len(rated),
         "pass_rates": pass_rates([judge_level(judge.scores[i], thresholds) for i in rated]),
         "by_dimension": by_dimension,
-    }  # fmt: skip
+    }
 
 
 def _versus_judge(human: Sequence[str], scores: Sequence[float], thresholds: tuple[float, float]) -> dict:
@@ -186,18 +190,30 @@ class _NoAnswer:
 _EMPTY = _NoAnswer()
 
 
-def rating_report(sets: Sequence[RaterAnswers], judge: JudgeScores | None = None,
-                  thresholds: tuple[float, float] = DEFAULT_JUDGE_THRESHOLDS) -> dict[str, Any]:  # fmt: skip
+def rating_report(
+    sets: Sequence[RaterAnswers],
+    judge: JudgeScores | None = None,
+    thresholds: tuple[float, float] = DEFAULT_JUDGE_THRESHOLDS,
+) -> dict[str, Any]:
     """Pass rates (J.2), inter-rater agreement (J.3) and rater-vs-judge agreement of a rating page."""
     dimensions = [key for key, _, _ in MODE_DIMENSIONS["rate"]]
     items = sorted({item for answers in sets for item, a in answers.answers.items() if a.ratings})
     report: dict[str, Any] = {
-        "mode": "rate", "page_id": sets[0].page_id, "raters": [a.rater for a in sets], "items_rated": len(items),
-        "pass_rates": {d: pass_rates([a.answers[i].ratings[d] for a in sets for i in items
-                                      if d in a.answers.get(i, _EMPTY).ratings]) for d in dimensions},
-        "pass_rates_by_rater": {a.rater: {d: pass_rates([x.ratings[d] for x in a.answers.values() if d in x.ratings])
-                                          for d in dimensions} for a in sets},
-    }  # fmt: skip
+        "mode": "rate",
+        "page_id": sets[0].page_id,
+        "raters": [a.rater for a in sets],
+        "items_rated": len(items),
+        "pass_rates": {
+            d: pass_rates(
+                [a.answers[i].ratings[d] for a in sets for i in items if d in a.answers.get(i, _EMPTY).ratings]
+            )
+            for d in dimensions
+        },
+        "pass_rates_by_rater": {
+            a.rater: {d: pass_rates([x.ratings[d] for x in a.answers.values() if d in x.ratings]) for d in dimensions}
+            for a in sets
+        },
+    }
     inter_rater = {}
     for dim in dimensions:
         per_item = [
@@ -205,16 +221,21 @@ def rating_report(sets: Sequence[RaterAnswers], judge: JudgeScores | None = None
         ]
         pairs = []
         for first, second in combinations(sets, 2):
-            shared = [i for i in items if dim in first.answers.get(i, _EMPTY).ratings
-                      and dim in second.answers.get(i, _EMPTY).ratings]  # fmt: skip
-            stats = pair_agreement([first.answers[i].ratings[dim] for i in shared],
-                                   [second.answers[i].ratings[dim] for i in shared])  # fmt: skip
+            shared = [
+                i
+                for i in items
+                if dim in first.answers.get(i, _EMPTY).ratings and dim in second.answers.get(i, _EMPTY).ratings
+            ]
+            stats = pair_agreement(
+                [first.answers[i].ratings[dim] for i in shared], [second.answers[i].ratings[dim] for i in shared]
+            )
             pairs.append({"raters": [first.rater, second.rater], **stats})
         inter_rater[dim] = {
-            **item_agreement(per_item), "pairs": pairs,
+            **item_agreement(per_item),
+            "pairs": pairs,
             "mean_spearman": _mean(p["spearman"] for p in pairs),
             "mean_kendall_tau_b": _mean(p["kendall_tau_b"] for p in pairs),
-        }  # fmt: skip
+        }
     report["inter_rater"] = inter_rater
     if judge is not None:
         report["judge"] = _rating_judge(sets, judge, thresholds)
@@ -237,24 +258,34 @@ def _ranking_vs_judge(rankings: Sequence[tuple[str, str, tuple]], judge: JudgeSc
             continue
         methods = sorted(scores)
         points = ranking_points(methods, ranking)
-        rows.append({
-            "winner": winner_accuracy(scores, ranking), "top2": top_k_accuracy(scores, ranking, 2),
-            "chance": 1 / len(scores), "spearman": spearman([scores[m] for m in methods], points),
-            "kendall_tau_b": kendall_tau_b([scores[m] for m in methods], points),
-        })  # fmt: skip
+        rows.append(
+            {
+                "winner": winner_accuracy(scores, ranking),
+                "top2": top_k_accuracy(scores, ranking, 2),
+                "chance": 1 / len(scores),
+                "spearman": spearman([scores[m] for m in methods], points),
+                "kendall_tau_b": kendall_tau_b([scores[m] for m in methods], points),
+            }
+        )
     return {
-        "rankings": len(rows), "winner_accuracy": _mean(r["winner"] for r in rows),
-        "top2_accuracy": _mean(r["top2"] for r in rows), "chance_winner_accuracy": _mean(r["chance"] for r in rows),
+        "rankings": len(rows),
+        "winner_accuracy": _mean(r["winner"] for r in rows),
+        "top2_accuracy": _mean(r["top2"] for r in rows),
+        "chance_winner_accuracy": _mean(r["chance"] for r in rows),
         "mean_spearman": _mean(r["spearman"] for r in rows),
         "mean_kendall_tau_b": _mean(r["kendall_tau_b"] for r in rows),
-    }  # fmt: skip
+    }
 
 
 def ranking_report(sets: Sequence[RaterAnswers], judge: JudgeScores | None = None) -> dict[str, Any]:
     """Win rates and winner pass rates (J.5.2), inter-rater and judge-vs-human ranking agreement (J.5.3)."""
     dimensions = [key for key, _, _ in MODE_DIMENSIONS["rank"]]
-    rankings = [(a.rater, item_id, x.ranking) for a in sets for item_id, x in a.answers.items()
-                if x.ranking and x.ranking[0] is not None]  # fmt: skip
+    rankings = [
+        (a.rater, item_id, x.ranking)
+        for a in sets
+        for item_id, x in a.answers.items()
+        if x.ranking and x.ranking[0] is not None
+    ]
     wins: dict[str, int] = defaultdict(int)
     winner_levels: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for answers in sets:
@@ -272,20 +303,30 @@ def ranking_report(sets: Sequence[RaterAnswers], judge: JudgeScores | None = Non
         ]
         for first, second in combinations(ranked, 2):
             a, b = ranking_points(methods, first), ranking_points(methods, second)
-            pairs.append({"same_winner": float(first[0] == second[0]), "spearman": spearman(a, b),
-                          "kendall_tau_b": kendall_tau_b(a, b)})  # fmt: skip
+            pairs.append(
+                {
+                    "same_winner": float(first[0] == second[0]),
+                    "spearman": spearman(a, b),
+                    "kendall_tau_b": kendall_tau_b(a, b),
+                }
+            )
     report: dict[str, Any] = {
-        "mode": "rank", "page_id": sets[0].page_id, "raters": [a.rater for a in sets], "rankings": len(rankings),
+        "mode": "rank",
+        "page_id": sets[0].page_id,
+        "raters": [a.rater for a in sets],
+        "rankings": len(rankings),
         "win_rates": {m: {"wins": n, "rate": n / len(rankings)} for m, n in sorted(wins.items(), key=lambda x: -x[1])},
         "pass_rates": {d: pass_rates([lv for per in winner_levels.values() for lv in per[d]]) for d in dimensions},
-        "winner_pass_rates": {m: {d: pass_rates(levels[d]) for d in dimensions}
-                              for m, levels in sorted(winner_levels.items())},
+        "winner_pass_rates": {
+            m: {d: pass_rates(levels[d]) for d in dimensions} for m, levels in sorted(winner_levels.items())
+        },
         "inter_rater": {
-            "rater_pairs": len(pairs), "winner_agreement": _mean(p["same_winner"] for p in pairs),
+            "rater_pairs": len(pairs),
+            "winner_agreement": _mean(p["same_winner"] for p in pairs),
             "mean_spearman": _mean(p["spearman"] for p in pairs),
             "mean_kendall_tau_b": _mean(p["kendall_tau_b"] for p in pairs),
         },
-    }  # fmt: skip
+    }
     if judge is not None:
         report["judge"] = {
             **_ranking_vs_judge(rankings, judge),
@@ -294,17 +335,24 @@ def ranking_report(sets: Sequence[RaterAnswers], judge: JudgeScores | None = Non
     return report
 
 
-def agreement_report(sets: Sequence[RaterAnswers], judge: JudgeScores | None = None,
-                     thresholds: tuple[float, float] = DEFAULT_JUDGE_THRESHOLDS) -> dict[str, Any]:  # fmt: skip
+def agreement_report(
+    sets: Sequence[RaterAnswers],
+    judge: JudgeScores | None = None,
+    thresholds: tuple[float, float] = DEFAULT_JUDGE_THRESHOLDS,
+) -> dict[str, Any]:
     """The report of a page's answers (mode taken from the answers); NaN statistics become ``None``."""
     if not sets:
         raise ValueError("agreement_report needs at least one rater's answers")
     if judge is not None and judge.mode != sets[0].mode:
-        raise ValueError(f"the judge scores are for a {judge.mode!r} page but the answers come from a "
-                         f"{sets[0].mode!r} page; pass the judge file written with this page")  # fmt: skip
+        raise ValueError(
+            f"the judge scores are for a {judge.mode!r} page but the answers come from a "
+            f"{sets[0].mode!r} page; pass the judge file written with this page"
+        )
     if judge is not None and judge.page_id is not None and judge.page_id != sets[0].page_id:
-        raise ValueError(f"the judge file is for page {judge.page_id!r}, the answers for {sets[0].page_id!r}; "
-                         "pass the <page>.judge.json written next to this page")  # fmt: skip
+        raise ValueError(
+            f"the judge file is for page {judge.page_id!r}, the answers for {sets[0].page_id!r}; "
+            "pass the <page>.judge.json written next to this page"
+        )
     if sets[0].mode == "rate":
         report = rating_report(sets, judge, thresholds)
     else:

@@ -97,8 +97,10 @@ def parse_answers(data: Any, source: str = "<answers>") -> RaterAnswers:
     if not isinstance(data, Mapping):
         raise AnswersError(f"{source}: expected a JSON object exported by the evaluation page")
     if data.get("format") != ANSWERS_FORMAT:
-        raise AnswersError(f"{source}: field 'format' is {data.get('format')!r}, expected {ANSWERS_FORMAT!r}; "
-                           "pass files written by the page's Export JSON button")  # fmt: skip
+        raise AnswersError(
+            f"{source}: field 'format' is {data.get('format')!r}, expected {ANSWERS_FORMAT!r}; "
+            "pass files written by the page's Export JSON button"
+        )
     mode = _field(data, "mode", str, source)
     if mode not in MODE_DIMENSIONS:
         raise AnswersError(f"{source}: field 'mode' must be one of {sorted(MODE_DIMENSIONS)}, got {mode!r}")
@@ -165,8 +167,10 @@ def _number(value: Any, where: str) -> float:
 def parse_judge(data: Any, source: str = "<judge>") -> JudgeScores:
     """Validates a ``<page>.judge.json`` object."""
     if not isinstance(data, Mapping) or data.get("format") != JUDGE_FORMAT:
-        raise AnswersError(f"{source}: expected a judge file with format {JUDGE_FORMAT!r} (`trl-styling annotate` "
-                           "writes it next to the page), or pass the generated dataset directory")  # fmt: skip
+        raise AnswersError(
+            f"{source}: expected a judge file with format {JUDGE_FORMAT!r} (`trl-styling annotate` "
+            "writes it next to the page), or pass the generated dataset directory"
+        )
     mode = _field(data, "mode", str, source)
     if mode not in MODE_DIMENSIONS:
         raise AnswersError(f"{source}: field 'mode' must be one of {sorted(MODE_DIMENSIONS)}, got {mode!r}")
@@ -191,20 +195,26 @@ def unblind(sets: Sequence[RaterAnswers], judge: JudgeScores | None) -> list[Rat
     if not sets or sets[0].mode != "rank":
         return list(sets)
     if judge is None or not judge.candidates:
-        raise AnswersError("rank pages export blind candidate ids; pass --judge PAGE.judge.json (written by "
-                           "`trl-styling annotate` next to the page) to map them to methods")  # fmt: skip
+        raise AnswersError(
+            "rank pages export blind candidate ids; pass --judge PAGE.judge.json (written by "
+            "`trl-styling annotate` next to the page) to map them to methods"
+        )
     result = []
     for answers in sets:
         mapped = {}
         for item_id, answer in answers.answers.items():
             key = judge.candidates.get(item_id)
             if key is None:
-                raise AnswersError(f"{answers.source}: item {item_id!r} is not in the judge file's 'candidates'; "
-                                   "pass the judge file of this page")  # fmt: skip
+                raise AnswersError(
+                    f"{answers.source}: item {item_id!r} is not in the judge file's 'candidates'; "
+                    "pass the judge file of this page"
+                )
             unknown = [c for c in (*answer.ranking, *answer.candidates) if c is not None and c not in key]
             if unknown:
-                raise AnswersError(f"{answers.source}: item {item_id!r} ranks unknown candidates {unknown}; "
-                                   f"the page showed {sorted(key)}")  # fmt: skip
+                raise AnswersError(
+                    f"{answers.source}: item {item_id!r} ranks unknown candidates {unknown}; "
+                    f"the page showed {sorted(key)}"
+                )
             ranking = tuple(None if c is None else key[c] for c in answer.ranking)
             candidates = tuple(key[c] for c in answer.candidates) or tuple(sorted(key.values()))
             mapped[item_id] = replace(answer, ranking=ranking, candidates=candidates)
@@ -220,8 +230,9 @@ def load_judge(source: str | Path) -> JudgeScores:
 
         scores = {}
         for split in load_trajectories(path).values():
-            columns = split.select_columns([c for c in ("trajectory_id", "reward", "judge_failed")
-                                            if c in split.column_names])  # fmt: skip
+            columns = split.select_columns(
+                [c for c in ("trajectory_id", "reward", "judge_failed") if c in split.column_names]
+            )
             for row in columns:
                 if row.get("reward") is not None and not row.get("judge_failed"):
                     scores[row["trajectory_id"]] = float(row["reward"])

@@ -38,14 +38,20 @@ def _thresholds(text: str) -> tuple[float, float]:
 def add_subcommands(sub: Any) -> None:
     """Adds ``annotate`` and ``agreement`` to the ``trl-styling`` subparsers."""
     annotate = sub.add_parser(
-        "annotate", help="write a self-contained human-evaluation HTML page (rate or rank)",
+        "annotate",
+        help="write a self-contained human-evaluation HTML page (rate or rank)",
         description="Rate trajectories of a generated dataset Pass/Partial/Fail on four dimensions (App. J.1), "
         "or, with --methods, rank the top 3 of several methods' outputs per goal (App. J.5). Writes the page "
         "and PAGE.judge.json (the automatic judge's scores, and the key of the blind candidates).",
-    )  # fmt: skip
+    )
     annotate.add_argument("dataset_dir", metavar="DIR", nargs="?", help="a `trl-styling generate` directory (rate)")
-    annotate.add_argument("--methods", nargs="+", type=_method, metavar="NAME=DIR_OR_JSON",
-                          help="rank mode: a method's outputs (generate dir or agent-output JSON)")  # fmt: skip
+    annotate.add_argument(
+        "--methods",
+        nargs="+",
+        type=_method,
+        metavar="NAME=DIR_OR_JSON",
+        help="rank mode: a method's outputs (generate dir or agent-output JSON)",
+    )
     annotate.add_argument("--out", required=True, help="the HTML page to write")
     annotate.add_argument("--split", default="test", help="dataset split to sample (default test)")
     annotate.add_argument("--max-items", type=_positive_int, help="items on the page (default: all)")
@@ -61,15 +67,22 @@ def add_subcommands(sub: Any) -> None:
     annotate.set_defaults(subparser=annotate)
 
     agreement = sub.add_parser(
-        "agreement", help="pass rates and rater/judge agreement of exported answers",
+        "agreement",
+        help="pass rates and rater/judge agreement of exported answers",
         description="Pass rates, exact/adjacent agreement, Spearman and Kendall tau-b between raters and with the "
         "automatic judge (App. J.2-J.3); win rates, winner and top-2 accuracy for rank pages (App. J.5).",
-    )  # fmt: skip
+    )
     agreement.add_argument("answers", nargs="+", metavar="ANSWERS.json", help="files exported from one page")
-    agreement.add_argument("--judge", metavar="DIR_OR_JSON",
-                           help="PAGE.judge.json (required for rank pages) or the generated dataset dir")  # fmt: skip
-    agreement.add_argument("--judge-thresholds", type=_thresholds, default=DEFAULT_JUDGE_THRESHOLDS,
-                           metavar="PARTIAL,PASS", help="judge reward -> level cut-offs (default 3,4)")  # fmt: skip
+    agreement.add_argument(
+        "--judge", metavar="DIR_OR_JSON", help="PAGE.judge.json (required for rank pages) or the generated dataset dir"
+    )
+    agreement.add_argument(
+        "--judge-thresholds",
+        type=_thresholds,
+        default=DEFAULT_JUDGE_THRESHOLDS,
+        metavar="PARTIAL,PASS",
+        help="judge reward -> level cut-offs (default 3,4)",
+    )
     agreement.add_argument("--out", help="write the report as JSON here")
     agreement.set_defaults(subparser=agreement)
 
@@ -112,18 +125,24 @@ def format_agreement(report: dict[str, Any]) -> str:
 
     lines = [f"Page {report['page_id']} ({report['mode']}), raters: {', '.join(report['raters'])}"]
     for dim, rates in report["pass_rates"].items():
-        lines.append(f"  {dim:<24} n={rates['n']:<5} pass {pct(rates['pass'])}  partial {pct(rates['partial'])}  "
-                     f"fail {pct(rates['fail'])}")  # fmt: skip
+        lines.append(
+            f"  {dim:<24} n={rates['n']:<5} pass {pct(rates['pass'])}  partial {pct(rates['partial'])}  "
+            f"fail {pct(rates['fail'])}"
+        )
     if report["mode"] == "rate":
         for dim, stats in report["inter_rater"].items():
-            lines.append(f"  raters {dim:<17} items={stats['items']:<4} exact {pct(stats['exact'])}  adjacent "
-                         f"{pct(stats['adjacent'])}  disagree {pct(stats['disagreement'])}  "
-                         f"tau-b {num(stats['mean_kendall_tau_b'])}")  # fmt: skip
+            lines.append(
+                f"  raters {dim:<17} items={stats['items']:<4} exact {pct(stats['exact'])}  adjacent "
+                f"{pct(stats['adjacent'])}  disagree {pct(stats['disagreement'])}  "
+                f"tau-b {num(stats['mean_kendall_tau_b'])}"
+            )
         for dim, stats in report.get("judge", {}).get("by_dimension", {}).items():
             pooled = stats["pooled"]
-            lines.append(f"  judge  {dim:<17} n={pooled['n']:<6} exact {pct(pooled['exact'])}  adjacent "
-                         f"{pct(pooled['adjacent'])}  spearman {num(pooled['spearman'])}  "
-                         f"tau-b {num(pooled['kendall_tau_b'])}")  # fmt: skip
+            lines.append(
+                f"  judge  {dim:<17} n={pooled['n']:<6} exact {pct(pooled['exact'])}  adjacent "
+                f"{pct(pooled['adjacent'])}  spearman {num(pooled['spearman'])}  "
+                f"tau-b {num(pooled['kendall_tau_b'])}"
+            )
     else:
         wins = ", ".join(f"{m} {pct(w['rate'])}" for m, w in report["win_rates"].items())
         lines.append(f"  win rates ({report['rankings']} rankings): {wins}")
@@ -132,9 +151,11 @@ def format_agreement(report: dict[str, Any]) -> str:
         lines.append(f"  raters: same winner {same}, tau-b {tau}")
         if "judge" in report:
             judge = report["judge"]
-            lines.append(f"  judge: winner accuracy {pct(judge['winner_accuracy'])} (chance "
-                         f"{pct(judge['chance_winner_accuracy'])}), top-2 accuracy {pct(judge['top2_accuracy'])}, "
-                         f"rho {num(judge['mean_spearman'])}, tau-b {num(judge['mean_kendall_tau_b'])}")  # fmt: skip
+            lines.append(
+                f"  judge: winner accuracy {pct(judge['winner_accuracy'])} (chance "
+                f"{pct(judge['chance_winner_accuracy'])}), top-2 accuracy {pct(judge['top2_accuracy'])}, "
+                f"rho {num(judge['mean_spearman'])}, tau-b {num(judge['mean_kendall_tau_b'])}"
+            )
     return "\n".join(lines)
 
 

@@ -125,12 +125,15 @@ def _load_split(dataset_dir: str | Path, split: str) -> Any:
 def _row_output(row: Mapping[str, Any], max_image_size: int, where: str) -> Output:
     reward = row.get("reward")
     return Output(
-        group_id=str(row["group_id"]), goal=str(row.get("goal") or ""), plan=plan_view(row.get("plan"), where),
-        instruction=str(row.get("instruction") or ""), image=image_data_url(row.get("image"), max_image_size),
+        group_id=str(row["group_id"]),
+        goal=str(row.get("goal") or ""),
+        plan=plan_view(row.get("plan"), where),
+        instruction=str(row.get("instruction") or ""),
+        image=image_data_url(row.get("image"), max_image_size),
         edited_image=image_data_url(row.get("edited_image"), max_image_size),
         score=None if reward is None or row.get("judge_failed") else float(reward),
         trajectory_id=str(row.get("trajectory_id") or ""),
-    )  # fmt: skip
+    )
 
 
 def sample_indices(total: int, max_items: int | None, seed: int) -> list[int]:
@@ -139,8 +142,9 @@ def sample_indices(total: int, max_items: int | None, seed: int) -> list[int]:
     return [int(i) for i in np.random.default_rng(seed).permutation(total)[:count]]
 
 
-def rating_outputs(dataset_dir: str | Path, split: str, max_items: int | None, seed: int,
-                   max_image_size: int) -> list[Output]:  # fmt: skip
+def rating_outputs(
+    dataset_dir: str | Path, split: str, max_items: int | None, seed: int, max_image_size: int
+) -> list[Output]:
     """A seeded random sample of trajectories of ``split`` (images are decoded for the chosen rows only)."""
     rows = _load_split(dataset_dir, split)
     chosen = rows.select(sample_indices(len(rows), max_items, seed))
@@ -189,13 +193,19 @@ def outputs_from_json(path: str | Path, max_image_size: int) -> list[Output]:
         score = record.get("score", record.get("reward"))
         if score is not None and not isinstance(score, (int, float)):
             raise ItemSourceError(f"{where}: 'score' must be a number or null, got {score!r}")
-        outputs.append(Output(
-            group_id=record["group_id"], goal=str(record.get("goal") or ""), plan=plan_view(record.get("plan"), where),
-            instruction=str(record.get("instruction") or ""),
-            image=_file_image(record.get("image"), path.parent, max_image_size, f"{where} image"),
-            edited_image=_file_image(record.get("edited_image"), path.parent, max_image_size, f"{where} edited_image"),
-            score=None if score is None else float(score),
-        ))  # fmt: skip
+        outputs.append(
+            Output(
+                group_id=record["group_id"],
+                goal=str(record.get("goal") or ""),
+                plan=plan_view(record.get("plan"), where),
+                instruction=str(record.get("instruction") or ""),
+                image=_file_image(record.get("image"), path.parent, max_image_size, f"{where} image"),
+                edited_image=_file_image(
+                    record.get("edited_image"), path.parent, max_image_size, f"{where} edited_image"
+                ),
+                score=None if score is None else float(score),
+            )
+        )
     return outputs
 
 
@@ -235,8 +245,10 @@ def ranking_items(methods: Mapping[str, Mapping[str, Output]], max_items: int | 
         outputs = {name: by_group[group_id] for name, by_group in methods.items()}
         goals = {output.goal.strip() for output in outputs.values() if output.goal.strip()}
         if len(goals) > 1:
-            raise ItemSourceError(f"group {group_id!r} has different goals across methods {list(outputs)}; "
-                                  "the sources do not come from the same goal set")  # fmt: skip
+            raise ItemSourceError(
+                f"group {group_id!r} has different goals across methods {list(outputs)}; "
+                "the sources do not come from the same goal set"
+            )
         image = next((output.image for output in outputs.values() if output.image), None)
         order = [str(name) for name in rng.permutation(list(outputs))]
         candidates = [
@@ -244,6 +256,14 @@ def ranking_items(methods: Mapping[str, Mapping[str, Output]], max_items: int | 
             for i, name in enumerate(order)
         ]
         scores = {name: output.score for name, output in outputs.items() if output.score is not None}
-        items.append({"item_id": group_id, "group_id": group_id, "goal": goals.pop() if goals else "",
-                      "image": image, "candidates": candidates, "judge_scores": scores})  # fmt: skip
+        items.append(
+            {
+                "item_id": group_id,
+                "group_id": group_id,
+                "goal": goals.pop() if goals else "",
+                "image": image,
+                "candidates": candidates,
+                "judge_scores": scores,
+            }
+        )
     return items

@@ -66,18 +66,28 @@ def rating_page_data(outputs: Sequence[Output], *, title: str, page_id: str | No
     items = []
     for output in outputs:
         item_id = output.trajectory_id or output.group_id
-        items.append({"item_id": item_id, "trajectory_id": output.trajectory_id, "group_id": output.group_id,
-                      "image": output.image, **output.view()})  # fmt: skip
+        items.append(
+            {
+                "item_id": item_id,
+                "trajectory_id": output.trajectory_id,
+                "group_id": output.group_id,
+                "image": output.image,
+                **output.view(),
+            }
+        )
     ids = [item["item_id"] for item in items]
     if len(set(ids)) != len(ids):
         raise ValueError("rating items must have distinct trajectory ids")
     dimensions = _dimension_records("rate")
     return {
-        "format": PAGE_FORMAT, "mode": "rate", "title": title,
+        "format": PAGE_FORMAT,
+        "mode": "rate",
+        "title": title,
         "page_id": page_id or page_id_for("rate", ids, [d["key"] for d in dimensions]),
-        "levels": [{"key": key, "label": LEVEL_LABELS[key]} for key in LEVELS], "dimensions": dimensions,
+        "levels": [{"key": key, "label": LEVEL_LABELS[key]} for key in LEVELS],
+        "dimensions": dimensions,
         "items": items,
-    }  # fmt: skip
+    }
 
 
 def ranking_page_data(items: Sequence[Mapping[str, Any]], *, title: str, page_id: str | None = None) -> dict[str, Any]:
@@ -91,11 +101,15 @@ def ranking_page_data(items: Sequence[Mapping[str, Any]], *, title: str, page_id
     dimensions = _dimension_records("rank")
     ids = [item["item_id"] for item in shown]
     return {
-        "format": PAGE_FORMAT, "mode": "rank", "title": title,
+        "format": PAGE_FORMAT,
+        "mode": "rank",
+        "title": title,
         "page_id": page_id or page_id_for("rank", ids + methods, [d["key"] for d in dimensions]),
-        "levels": [{"key": key, "label": LEVEL_LABELS[key]} for key in LEVELS], "dimensions": dimensions,
-        "top_k": TOP_K, "items": shown,
-    }  # fmt: skip
+        "levels": [{"key": key, "label": LEVEL_LABELS[key]} for key in LEVELS],
+        "dimensions": dimensions,
+        "top_k": TOP_K,
+        "items": shown,
+    }
 
 
 def render_page(data: Mapping[str, Any]) -> str:
@@ -103,9 +117,12 @@ def render_page(data: Mapping[str, Any]) -> str:
     template = resources.files("trl_styling.human_eval").joinpath("template.html").read_text(encoding="utf-8")
     scripts, styles = _SCRIPT.findall(template), _STYLE.findall(template)
     csp = (
-        "default-src 'none'; img-src data:; style-src " + " ".join(_csp_hash(s) for s in styles)
-        + "; script-src " + " ".join(_csp_hash(s) for s in scripts) + "; base-uri 'none'; form-action 'none'"
-    )  # fmt: skip
+        "default-src 'none'; img-src data:; style-src "
+        + " ".join(_csp_hash(s) for s in styles)
+        + "; script-src "
+        + " ".join(_csp_hash(s) for s in scripts)
+        + "; base-uri 'none'; form-action 'none'"
+    )
     values = {
         "TITLE": html.escape(str(data["title"])),
         "CSP": html.escape(csp, quote=False),
@@ -115,8 +132,9 @@ def render_page(data: Mapping[str, Any]) -> str:
     return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
 
 
-def judge_scores(data: Mapping[str, Any], outputs: Sequence[Output] | None = None,
-                 items: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
+def judge_scores(
+    data: Mapping[str, Any], outputs: Sequence[Output] | None = None, items: Sequence[Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
     """The sidecar ``<page>.judge.json``: per item the judge's reward (rate) or per-method scores (rank).
 
     For rank pages it is also the key of the blind candidates: ``candidates[item_id][letter] = method``.
@@ -128,8 +146,9 @@ def judge_scores(data: Mapping[str, Any], outputs: Sequence[Output] | None = Non
         sidecar["scores"] = {
             item["item_id"]: dict(item["judge_scores"]) for item in items or () if item["judge_scores"]
         }
-        sidecar["candidates"] = {item["item_id"]: {c["candidate_id"]: c["method"] for c in item["candidates"]}
-                                 for item in items or ()}  # fmt: skip
+        sidecar["candidates"] = {
+            item["item_id"]: {c["candidate_id"]: c["method"] for c in item["candidates"]} for item in items or ()
+        }
     return sidecar
 
 

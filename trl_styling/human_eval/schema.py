@@ -13,15 +13,23 @@ LEVEL_LABELS = {"pass": "Pass", "partial": "Partial", "fail": "Fail"}
 
 # (key, label, what to judge) -- App. J.1 for rating, App. J.5.1 for the ranking winner.
 RATING_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
-    ("edit_quality", "Edit Quality",
-     "How well the edited image matches the goal: visual fidelity, semantic accuracy, technical execution."),
-    ("action_plan_quality", "Action Plan Quality",
-     "Appropriateness, completeness and correctness of the action sequence."),
-    ("reasoning_quality", "Reasoning Quality",
-     "Clarity, specificity and logical coherence of the per-step reasoning."),
-    ("overall_quality", "Overall Sample Quality",
-     "Is the complete trajectory suitable for training?"),
-)  # fmt: skip
+    (
+        "edit_quality",
+        "Edit Quality",
+        "How well the edited image matches the goal: visual fidelity, semantic accuracy, technical execution.",
+    ),
+    (
+        "action_plan_quality",
+        "Action Plan Quality",
+        "Appropriateness, completeness and correctness of the action sequence.",
+    ),
+    (
+        "reasoning_quality",
+        "Reasoning Quality",
+        "Clarity, specificity and logical coherence of the per-step reasoning.",
+    ),
+    ("overall_quality", "Overall Sample Quality", "Is the complete trajectory suitable for training?"),
+)
 WINNER_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
     ("visual_quality", "Visual Quality", "Visual quality of the 1st-place output."),
     ("instruction_following", "Instruction Following", "How well the 1st-place output follows the goal."),

@@ -89,8 +89,10 @@ class GenerationConfig:
             self.judge_cme = (float(self.judge_cme[0]), float(self.judge_cme[1]))
         ratios = tuple(float(r) for r in self.split_ratios)
         if len(ratios) != 3 or any(r < 0 or not math.isfinite(r) for r in ratios) or abs(sum(ratios) - 1) > 1e-6:
-            raise ValueError(f"split_ratios must be 3 numbers >= 0 summing to 1 (train, validation, test), "
-                             f"got {self.split_ratios!r}.")  # fmt: skip
+            raise ValueError(
+                f"split_ratios must be 3 numbers >= 0 summing to 1 (train, validation, test), "
+                f"got {self.split_ratios!r}."
+            )
         self.split_ratios = ratios  # type: ignore[assignment]
         if not 0 <= self.png_compress_level <= 9:
             raise ValueError(f"png_compress_level must be in 0..9, got {self.png_compress_level}.")

@@ -67,10 +67,14 @@ def _run_shard(config: GenerationConfig, runner: GroupRunner, start: int, end: i
             on_group(1)
     write_began = time.perf_counter()
     stats = {
-        "start": start, "end": end, "trajectories": len(rows), "groups": len(specs),
-        "judge_failed": sum(bool(r["judge_failed"]) for r in rows), "failures": failures,
+        "start": start,
+        "end": end,
+        "trajectories": len(rows),
+        "groups": len(specs),
+        "judge_failed": sum(bool(r["judge_failed"]) for r in rows),
+        "failures": failures,
         "seconds": {**{k: round(v, 4) for k, v in runner.clock.seconds.items()}},
-    }  # fmt: skip
+    }
     shard_io.write_shard(config.out_dir, start, end, rows, specs, stats)
     stats["seconds"]["write"] = round(time.perf_counter() - write_began, 4)
     stats["seconds"]["total"] = round(time.perf_counter() - began, 4)
@@ -107,8 +111,14 @@ def _worker_shard(task: tuple[GenerationConfig, int, int]) -> dict:
 def _progress(config: GenerationConfig, initial: int) -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(total=config.num_groups, initial=initial, unit="group", desc=f"generate {config.variant}",
-                disable=not config.progress, dynamic_ncols=True)  # fmt: skip
+    return tqdm(
+        total=config.num_groups,
+        initial=initial,
+        unit="group",
+        desc=f"generate {config.variant}",
+        disable=not config.progress,
+        dynamic_ncols=True,
+    )
 
 
 def run_generation(config: GenerationConfig) -> GenerationResult:
@@ -153,8 +163,9 @@ def _run(config: GenerationConfig) -> GenerationResult:
         _fail_if_nothing_was_made(config, ranges)
         assembled = time.perf_counter()
         dataset, specs = _assemble(config, ranges)
-        summary = _summary(config, dataset, specs, ranges, stats, reused, generation_seconds,
-                           time.perf_counter() - assembled)  # fmt: skip
+        summary = _summary(
+            config, dataset, specs, ranges, stats, reused, generation_seconds, time.perf_counter() - assembled
+        )
         shard_io.write_json_atomic(out / "generation.json", summary)
     result = GenerationResult(summary)
     result.dataset = dataset
@@ -200,8 +211,16 @@ def _assemble(config: GenerationConfig, ranges: list[tuple[int, int]]) -> tuple[
     return load_from_disk(config.out_dir), specs
 
 
-def _summary(config: GenerationConfig, dataset: DatasetDict, specs: list[dict], ranges: list[tuple[int, int]],
-             stats: list[dict], reused: int, seconds: float, assemble_seconds: float) -> dict[str, Any]:  # fmt: skip
+def _summary(
+    config: GenerationConfig,
+    dataset: DatasetDict,
+    specs: list[dict],
+    ranges: list[tuple[int, int]],
+    stats: list[dict],
+    reused: int,
+    seconds: float,
+    assemble_seconds: float,
+) -> dict[str, Any]:
     import trl_styling
 
     stage_seconds: dict[str, float] = defaultdict(float)
@@ -211,8 +230,10 @@ def _summary(config: GenerationConfig, dataset: DatasetDict, specs: list[dict], 
     new = sum(s["trajectories"] for s in stats)
     all_stats = [shard_io.read_shard_stats(shard_io.shard_dir(config.out_dir, s, e)) for s, e in ranges]
     failures = [f for s in all_stats for f in s["failures"]]
-    split_counts = {name: {"trajectories": len(split), "base_images": len(set(split["base_image_id"]))}
-                    for name, split in dataset.items()}  # fmt: skip
+    split_counts = {
+        name: {"trajectories": len(split), "base_images": len(set(split["base_image_id"]))}
+        for name, split in dataset.items()
+    }
     total = sum(len(split) for split in dataset.values())
     return {
         "config": config.to_dict(redact=True),
@@ -227,7 +248,7 @@ def _summary(config: GenerationConfig, dataset: DatasetDict, specs: list[dict], 
             "splits": split_counts,
             "shards": len(ranges),
             "shards_reused": reused,
-        },  # fmt: skip
+        },
         "failures": failures[:100],
         "timings": {
             "wall_seconds": round(seconds, 3),
@@ -236,12 +257,12 @@ def _summary(config: GenerationConfig, dataset: DatasetDict, specs: list[dict], 
             "trajectories_per_second": round(new / seconds, 3) if seconds > 0 and new else None,
             "stage_seconds": {k: round(v, 3) for k, v in sorted(stage_seconds.items())},
             "num_workers": config.num_workers,
-        },  # fmt: skip
+        },
         "versions": {
             "trl_styling": trl_styling.__version__,
             "python": sys.version.split()[0],
             "platform": platform.platform(),
-        },  # fmt: skip
+        },
     }
 
 

@@ -57,10 +57,17 @@ CHANGE_FORMS: dict[str, str] = {
 NONE_CLEAR = "clear the air of any atmospheric effects"
 GENERAL_PRESERVATION = "Preserve the original composition and leave everything not mentioned unchanged."
 
-SHADOW_PHRASES = {"long_left": "long shadows falling to the left", "long_right": "long shadows falling to the right",
-            "short_overhead": "short overhead shadows", "soft_diffuse": "soft, diffuse shadows"}  # fmt: skip
-VEGETATION_PHRASES = {"foliage_color": "recoloring the foliage", "density": "changing how dense the foliage is",
-               "type": "changing the kinds of plants"}  # fmt: skip
+SHADOW_PHRASES = {
+    "long_left": "long shadows falling to the left",
+    "long_right": "long shadows falling to the right",
+    "short_overhead": "short overhead shadows",
+    "soft_diffuse": "soft, diffuse shadows",
+}
+VEGETATION_PHRASES = {
+    "foliage_color": "recoloring the foliage",
+    "density": "changing how dense the foliage is",
+    "type": "changing the kinds of plants",
+}
 TEMPERATURE_PHRASES = {"snow": "with snow on the ground", "heat_haze": "with shimmering heat haze"}
 GRADIENT_PHRASES = {
     "top_to_bottom": "from full strength at the top to none at the bottom",
@@ -70,11 +77,16 @@ GRADIENT_PHRASES = {
     "center_outward": "from full strength in the center fading out toward the edges",
     "edges_inward": "from full strength at the edges fading out toward the center",
 }
-_PROFILES = {"top_to_bottom_gradient": "top-to-bottom gradient", "center_outward": "center-outward gradient",
-             "left_to_right": "left-to-right gradient"}  # fmt: skip
-_BLEND_PARTS = {"by_depth": ("the near parts", "the far parts"),
-                "by_semantic_region": ("the foreground", "the background"),
-                "by_lighting_level": ("the highlights", "the shadows")}  # fmt: skip
+_PROFILES = {
+    "top_to_bottom_gradient": "top-to-bottom gradient",
+    "center_outward": "center-outward gradient",
+    "left_to_right": "left-to-right gradient",
+}
+_BLEND_PARTS = {
+    "by_depth": ("the near parts", "the far parts"),
+    "by_semantic_region": ("the foreground", "the background"),
+    "by_lighting_level": ("the highlights", "the shadows"),
+}
 _STRICTNESS = {"strict": "exactly as {it} {is_}", "moderate": "largely as {it} {is_}", "soft": "as far as possible"}
 
 
@@ -124,8 +136,11 @@ class _Writer:
         out: list[str] = []
         get = args.get
         if tool == "location_setting" and "preserve_foreground" in args:
-            out.append("keeping the main subjects unchanged" if get("preserve_foreground") else
-                       "replacing the foreground subjects too")  # fmt: skip
+            out.append(
+                "keeping the main subjects unchanged"
+                if get("preserve_foreground")
+                else "replacing the foreground subjects too"
+            )
         elif tool == "architecture_style":
             if "detail_level" in args:
                 out.append(f"with {get('detail_level')} detail changes")
@@ -161,16 +176,24 @@ class _Writer:
                 out.append(f"shifting the white balance {get('temperature_shift')}")
         elif tool == "artistic_medium":
             if "detail_preservation" in args:
-                out.append("preserving fine details" if get("detail_preservation") else
-                           "letting fine details dissolve into the medium")  # fmt: skip
+                out.append(
+                    "preserving fine details"
+                    if get("detail_preservation")
+                    else "letting fine details dissolve into the medium"
+                )
             if "texture_intensity" in args:
                 out.append(f"with the texture at {_percent(get('texture_intensity'))} intensity")
         elif tool == "atmospheric_effects":
             if "density" in args:
                 out.append(f"{get('density')} in density")
             if "distribution" in args:
-                out.append({"uniform": "spread evenly", "localized": "in localized patches",
-                            "gradient": "spread as a gradient"}[get("distribution")])  # fmt: skip
+                out.append(
+                    {
+                        "uniform": "spread evenly",
+                        "localized": "in localized patches",
+                        "gradient": "spread as a gradient",
+                    }[get("distribution")]
+                )
         return out
 
     def action(self, action: dict[str, Any]) -> str:
@@ -212,8 +235,9 @@ class _Writer:
             direction = GRADIENT_PHRASES[args["gradient_direction"]]
             self.clauses.append(f"{self.action(args['base_action'])}, graduated {direction} with a {curve} falloff")
         elif tool == "layered_transformation":
-            layers = [f"{self.action(layer['action'])} at {_percent(layer['opacity'])} opacity"
-                      for layer in args["layers"]]  # fmt: skip
+            layers = [
+                f"{self.action(layer['action'])} at {_percent(layer['opacity'])} opacity" for layer in args["layers"]
+            ]
             mode = args.get("blend_mode", "normal")
             self.clauses.append(f"as layers blended in {mode} mode (bottom first): " + "; ".join(layers))
         elif tool == "selective_blend":
@@ -261,8 +285,9 @@ class _Writer:
         for strength, dims in by_strength.items():
             keeps = [keep_phrase(dim, self.context.get(dim)) for dim in dims]
             plural = len(dims) > 1
-            how = _STRICTNESS.get(strength, _STRICTNESS["strict"]).format(it="they" if plural else "it",
-                                                                         is_="are" if plural else "is")  # fmt: skip
+            how = _STRICTNESS.get(strength, _STRICTNESS["strict"]).format(
+                it="they" if plural else "it", is_="are" if plural else "is"
+            )
             sentences.append(f"{join_words(keeps)}, {how}.")
         identity = [OBJECT_PLURALS[c] for c, mode in self.objects.items() if mode != "style_only"]
         style = [OBJECT_PLURALS[c] for c, mode in self.objects.items() if mode == "style_only"]

@@ -115,8 +115,12 @@ def _plots(rows: list[dict[str, Any]], spreads: dict[str, float], report: dict[s
         for ax, (variant, values) in zip(axes[0], sorted(variants.items())):
             ax.hist(values, bins=np.linspace(0, 5, 21), color="#4C72B0", edgecolor="white")
             ax.axvline(3.5, color="#C44E52", linestyle="--", linewidth=1, label="R threshold 3.5")
-            ax.set(title=f"{variant}: n={len(values)}, mean={np.mean(values):.2f}", xlabel="reward (0-5)",
-                   ylabel="trajectories", xlim=(0, 5))  # fmt: skip
+            ax.set(
+                title=f"{variant}: n={len(values)}, mean={np.mean(values):.2f}",
+                xlabel="reward (0-5)",
+                ylabel="trajectories",
+                xlim=(0, 5),
+            )
             ax.legend(fontsize=8)
         written.append(_save(fig, out / "reward_histograms.png", plt))
     means = report["overall"]["criteria_means"]
@@ -130,8 +134,7 @@ def _plots(rows: list[dict[str, Any]], spreads: dict[str, float], report: dict[s
     if spreads:
         fig, ax = plt.subplots(figsize=(5, 3.2))
         ax.hist(list(spreads.values()), bins=np.linspace(0, 2.5, 26), color="#8172B2", edgecolor="white")
-        ax.set(xlabel="within-group reward std", ylabel="groups",
-               title=f"Within-group spread ({len(spreads)} groups)")  # fmt: skip
+        ax.set(xlabel="within-group reward std", ylabel="groups", title=f"Within-group spread ({len(spreads)} groups)")
         written.append(_save(fig, out / "group_spread.png", plt))
     return written
 
@@ -159,14 +162,20 @@ def format_report(report: dict[str, Any]) -> str:
         f"within-group std: mean {_fmt(spread['mean_std'])}, "
         f"groups with std > 0: {_fmt(spread['frac_std_gt_0'], '.1%')}",
         "criteria means: " + ", ".join(f"{k} {_fmt(v, '.2f')}" for k, v in o["criteria_means"].items()),
-        "splits: " + ", ".join(f"{k} {v['count']}" for k, v in report["splits"].items())
-        + ("; no base image in two splits" if not report["base_images_in_two_splits"]
-           else f"; WARNING: {len(report['base_images_in_two_splits'])} base images in two splits"),
-    ]  # fmt: skip
+        "splits: "
+        + ", ".join(f"{k} {v['count']}" for k, v in report["splits"].items())
+        + (
+            "; no base image in two splits"
+            if not report["base_images_in_two_splits"]
+            else f"; WARNING: {len(report['base_images_in_two_splits'])} base images in two splits"
+        ),
+    ]
     generation = report.get("generation")
     if generation and generation.get("trajectories_per_second"):
-        lines.append(f"generation: {generation['trajectories_per_second']:.2f} trajectories/s "
-                     f"({generation['num_workers']} worker(s))")  # fmt: skip
+        lines.append(
+            f"generation: {generation['trajectories_per_second']:.2f} trajectories/s "
+            f"({generation['num_workers']} worker(s))"
+        )
     if report.get("plots_skipped"):
         lines.append(f"plots skipped: {report['plots_skipped']}")
     lines.append(f"report written to {report['report_dir']}")

@@ -115,8 +115,14 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def write_shard(out_dir: str | Path, start: int, end: int, rows: list[dict[str, Any]],
-                specs: list[dict[str, Any]], stats: dict[str, Any]) -> Path:  # fmt: skip
+def write_shard(
+    out_dir: str | Path,
+    start: int,
+    end: int,
+    rows: list[dict[str, Any]],
+    specs: list[dict[str, Any]],
+    stats: dict[str, Any],
+) -> Path:
     """Writes one shard into a temporary directory, then renames it into place."""
     from trl_styling.data.schema import TRAJECTORY_FEATURES, trajectories_to_dataset
 

@@ -77,8 +77,12 @@ def base_image_prompt(context: StyleContext) -> str:
         f"A {words('location')} with {words('architecture')} architecture in {words('time_period')} era "
         f"at {words('time_of_day')} with {words('weather')} weather"
     )
-    nouns = {"season": "season", "mood_lighting": "mood", "color_grading": "color grading",
-             "atmospheric_effects": "atmosphere"}  # fmt: skip
+    nouns = {
+        "season": "season",
+        "mood_lighting": "mood",
+        "color_grading": "color grading",
+        "atmospheric_effects": "atmosphere",
+    }
     extras = [f"{words(d)} {noun}" for d, noun in nouns.items() if context.get(d)]
     if extras:
         prompt += ", " + ", ".join(extras)

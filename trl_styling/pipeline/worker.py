@@ -136,24 +136,31 @@ class GroupRunner:
         try:
             rendered, base_png, render_seed = self._base(group // config.goals_per_image)
             s_extract, s_goal, s_plan, s_edit = _seeds(np.random.SeedSequence([config.seed, 1, group]), 4)
-            observed = clock.run("extract_context", b.extract_context.extract, rendered.image, hint=rendered,
-                                 seed=s_extract)  # fmt: skip
+            observed = clock.run(
+                "extract_context", b.extract_context.extract, rendered.image, hint=rendered, seed=s_extract
+            )
             truth = rendered.context if rendered.context is not None else observed
             goal = clock.run(
                 "goal", sample_goal, truth, config.variant, np.random.default_rng(s_goal), config.goal_explicitness
             )
-            proposals = clock.run("plan", b.plan.propose, observed, goal, config.rollouts, image=rendered.image,
-                                  seed=s_plan)  # fmt: skip
+            proposals = clock.run(
+                "plan", b.plan.propose, observed, goal, config.rollouts, image=rendered.image, seed=s_plan
+            )
         except ChatModelUnavailableError:
             raise  # the service is down: end the run, unwritten shards are recomputed on resume
         except Exception as error:  # noqa: BLE001 - a broken group is reported, the run goes on
             out.failures.append({"group_id": group_id, "stage": "group", "error": f"{type(error).__name__}: {error}"})
             return out
         out.spec = {
-            "group_id": group_id, "base_image_id": base_id, "group_index": group, "render_seed": render_seed,
-            "context": truth.to_dict(), "observed_context": observed.to_dict(), "goal": goal.to_dict(),
+            "group_id": group_id,
+            "base_image_id": base_id,
+            "group_index": group,
+            "render_seed": render_seed,
+            "context": truth.to_dict(),
+            "observed_context": observed.to_dict(),
+            "goal": goal.to_dict(),
             "trajectories": [],
-        }  # fmt: skip
+        }
         edit_seeds = _seeds(np.random.SeedSequence([s_edit]), max(1, len(proposals)))
         rollouts = []
         for k, proposal in enumerate(proposals):
@@ -169,29 +176,39 @@ class GroupRunner:
             out.spec["trajectories"].append({"trajectory_id": rollout.tid, **note})
         return out
 
-    def _edit(self, tid: str, rendered: RenderedImage, observed: Any, truth: Any, goal: Any, plan: Any,
-              edit_seed: int) -> _Rollout:  # fmt: skip
+    def _edit(
+        self, tid: str, rendered: RenderedImage, observed: Any, truth: Any, goal: Any, plan: Any, edit_seed: int
+    ) -> _Rollout:
         """Instruction and edit of one rollout, and the judge request (or the edit's error)."""
         b, clock = self.backends, self.clock
         instruction = clock.run("synthesize_instruction", b.synthesize_instruction.synthesize, plan, observed, goal)
         rollout = _Rollout(tid, plan, instruction)
         try:
-            edited = clock.run("edit", b.edit.edit, rendered.image, truth, plan, instruction, scene=rendered.scene,
-                               seed=edit_seed)  # fmt: skip
+            edited = clock.run(
+                "edit", b.edit.edit, rendered.image, truth, plan, instruction, scene=rendered.scene, seed=edit_seed
+            )
             rollout.edited_png = clock.run("encode", encode_png, edited.image, self.config.png_compress_level)
             final = edited.context
             if final is None:  # a pixel-only editor: read the state back with the extractor
                 hint = RenderedImage(edited.image, None, edited.scene)
-                final = clock.run("extract_context", b.extract_context.extract, edited.image, hint=hint,
-                                  seed=edit_seed)  # fmt: skip
+                final = clock.run(
+                    "extract_context", b.extract_context.extract, edited.image, hint=hint, seed=edit_seed
+                )
         except ChatModelUnavailableError:
             raise
         except Exception as e:  # noqa: BLE001 - recorded on the row, never turned into a score
             rollout.error = f"edit failed: {type(e).__name__}: {e}"
             return rollout
-        rollout.request = JudgeRequest(goal=goal, initial_context=truth, final_context=final,
-                                       original_image=rendered.image, edited_image=edited.image, plan=plan,
-                                       instruction=instruction, trace=edited.trace)  # fmt: skip
+        rollout.request = JudgeRequest(
+            goal=goal,
+            initial_context=truth,
+            final_context=final,
+            original_image=rendered.image,
+            edited_image=edited.image,
+            plan=plan,
+            instruction=instruction,
+            trace=edited.trace,
+        )
         return rollout
 
     def _judge(self, rollouts: list[_Rollout]) -> None:
@@ -228,17 +245,30 @@ class GroupRunner:
             except Exception as e:  # noqa: BLE001
                 rollout.error = f"{type(e).__name__}: {e}"
 
-    def _row(self, rollout: _Rollout, group_id: str, base_id: str, base_png: dict[str, Any], observed: Any,
-             goal: Any) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+    def _row(
+        self, rollout: _Rollout, group_id: str, base_id: str, base_png: dict[str, Any], observed: Any, goal: Any
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         result = rollout.result
         criteria = {}
         if result is not None:
             criteria = {c: float(result.criteria[c]) for c in CRITERIA if c in result.criteria}
         row = Trajectory(
-            trajectory_id=rollout.tid, group_id=group_id, base_image_id=base_id, goal=goal.text, plan=rollout.plan,
-            reward=None if result is None else float(result.reward), variant=self.config.variant, theme=goal.theme,
-            context=observed, image=base_png, instruction=rollout.instruction, edited_image=rollout.edited_png,
-            criteria=criteria, goal_spec=goal.to_dict(), judge_failed=result is None, judge_error=rollout.error,
-        ).to_row()  # fmt: skip
+            trajectory_id=rollout.tid,
+            group_id=group_id,
+            base_image_id=base_id,
+            goal=goal.text,
+            plan=rollout.plan,
+            reward=None if result is None else float(result.reward),
+            variant=self.config.variant,
+            theme=goal.theme,
+            context=observed,
+            image=base_png,
+            instruction=rollout.instruction,
+            edited_image=rollout.edited_png,
+            criteria=criteria,
+            goal_spec=goal.to_dict(),
+            judge_failed=result is None,
+            judge_error=rollout.error,
+        ).to_row()
         note = {"rationale": result.rationale if result is not None else None, "error": rollout.error}
         return row, note

@@ -27,9 +27,11 @@ class StylingScriptArguments:
 
     dataset_name: str = field(
         default="",
-        metadata={"help": "Directory written by generate_data.py / generate_dataset, a Hub-style dataset directory, "
-                          "or a Hub dataset repo id (e.g. subhojyoti1990/image-agent-styling)."},
-    )  # fmt: skip
+        metadata={
+            "help": "Directory written by generate_data.py / generate_dataset, a Hub-style dataset directory, "
+            "or a Hub dataset repo id (e.g. subhojyoti1990/image-agent-styling)."
+        },
+    )
     dataset_variant: str | None = field(
         default=None, metadata={"help": "Hub config: simple, regular or complex. Ignored for generated directories."}
     )

@@ -22,8 +22,9 @@ PLANNER_SETTINGS_FILE = "styling_planner.json"
 
 def load_trajectory_split(script_args: StylingScriptArguments, split: str) -> Dataset:
     """One validated split of the script's dataset (first ``max_train_samples`` rows for the train split)."""
-    data = load_styling_dataset(script_args.dataset_name, variant=script_args.dataset_variant,
-                                revision=script_args.dataset_revision)  # fmt: skip
+    data = load_styling_dataset(
+        script_args.dataset_name, variant=script_args.dataset_variant, revision=script_args.dataset_revision
+    )
     if split not in data:
         raise KeyError(f"Split {split!r} is not in {script_args.dataset_name}; it has {list(data)}.")
     part = data[split]
@@ -45,20 +46,31 @@ def dataset_variant(trajectories: Dataset, script_args: StylingScriptArguments) 
 def prompt_completion(trajectories: Dataset, script_args: StylingScriptArguments) -> Dataset:
     """Trajectories -> TRL prompt-completion rows (keeps reward and group_id for the weighted trainers)."""
     return to_prompt_completion_dataset(
-        trajectories, None, include_image=script_args.include_image, plan_format=script_args.plan_format,  # type: ignore[arg-type]
-        include_context=script_args.include_context, tool_specs=script_args.tool_specs,  # type: ignore[arg-type]
-    )  # fmt: skip
+        trajectories,
+        None,
+        include_image=script_args.include_image,
+        plan_format=script_args.plan_format,  # type: ignore[arg-type]
+        include_context=script_args.include_context,
+        tool_specs=script_args.tool_specs,  # type: ignore[arg-type]
+    )
 
 
 def preference_pairs(trajectories: Dataset, script_args: StylingScriptArguments, pair_args: PairArguments) -> Dataset:
     """Preference pairs within groups; fails with the thresholds and the reward statistics when there are none."""
     pairs = build_preference_pairs(
-        trajectories, chosen_min=pair_args.chosen_min, rejected_max=pair_args.rejected_max,
-        min_gap=pair_args.min_gap, strategy=pair_args.pair_strategy, seed=pair_args.pair_seed,  # type: ignore[arg-type]
-        include_image=script_args.include_image, max_pairs_per_group=pair_args.max_pairs_per_group,
-        weight_fn=pair_args.pair_weight, plan_format=script_args.plan_format,  # type: ignore[arg-type]
-        include_context=script_args.include_context, tool_specs=script_args.tool_specs,  # type: ignore[arg-type]
-    )  # fmt: skip
+        trajectories,
+        chosen_min=pair_args.chosen_min,
+        rejected_max=pair_args.rejected_max,
+        min_gap=pair_args.min_gap,
+        strategy=pair_args.pair_strategy,
+        seed=pair_args.pair_seed,  # type: ignore[arg-type]
+        include_image=script_args.include_image,
+        max_pairs_per_group=pair_args.max_pairs_per_group,
+        weight_fn=pair_args.pair_weight,
+        plan_format=script_args.plan_format,  # type: ignore[arg-type]
+        include_context=script_args.include_context,
+        tool_specs=script_args.tool_specs,  # type: ignore[arg-type]
+    )
     if len(pairs) == 0:
         stats = reward_statistics(trajectories)
         raise ValueError(
@@ -71,8 +83,12 @@ def preference_pairs(trajectories: Dataset, script_args: StylingScriptArguments,
 
 def model_init_kwargs(model_args: Any, training_args: Any) -> dict[str, Any]:
     """TRL's ``model_init_kwargs`` from a ``trl.ModelConfig`` (as trl/scripts/sft.py builds them)."""
-    kwargs = dict(revision=model_args.model_revision, trust_remote_code=training_args.trust_remote_code,
-                  attn_implementation=model_args.attn_implementation, dtype=model_args.dtype)  # fmt: skip
+    kwargs = dict(
+        revision=model_args.model_revision,
+        trust_remote_code=training_args.trust_remote_code,
+        attn_implementation=model_args.attn_implementation,
+        dtype=model_args.dtype,
+    )
     kwargs.update(training_args.model_init_kwargs or {})
     return kwargs
 

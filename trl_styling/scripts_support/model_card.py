@@ -17,22 +17,44 @@ from huggingface_hub import ModelCard, ModelCardData
 from trl_styling.data.hub_card import PAPER_AUTHORS, PAPER_BIBTEX, PAPER_DATASET_URL, PAPER_TITLE, PAPER_YEAR
 
 METHODS: dict[str, tuple[str, str]] = {
-    "S": ("Standard supervised learning (S)",
-          "Every trajectory with reward >= `min_reward` (the paper drops only r < 1) is imitated with equal weight."),
-    "R": ("Reward-filtered training (R)",
-          "Trajectories with reward >= `min_reward` (the paper: 3.5, ~65% kept) are imitated with equal weight."),
-    "RW": ("Reward-Weighted fine-tuning (RW)",
-           "Each trajectory's NLL is weighted by `w = max(r - reward_baseline, 0)` (the paper: baseline 3.0); "
-           "the loss is `sum_i w_i L_i / sum_i w_i`."),
-    "SW": ("Standardized Reward-Weighted fine-tuning (SW)",
-           "Each trajectory's NLL is weighted by its z-scored reward `z = (r - mean) / std` (per group of "
-           "same-input rollouts, or globally), negative weights allowed; the loss is `sum_i z_i L_i / N`."),
-    "wDPO": ("Weighted Direct Preference Optimization (wDPO)",
-             "Sigmoid DPO on (chosen, rejected) pairs of rollouts of the same input (chosen r >= `chosen_min`, "
-             "rejected r < `rejected_max`), each pair's loss weighted (e.g. by the reward gap)."),
-}  # fmt: skip
-SUMMARY_KEYS = ("count", "usable", "judge_failed", "mean", "std", "min", "max", "frac_ge_3_5", "frac_ge_4_0",
-                "num_groups", "mean_group_size", "mean_within_group_std")  # fmt: skip
+    "S": (
+        "Standard supervised learning (S)",
+        "Every trajectory with reward >= `min_reward` (the paper drops only r < 1) is imitated with equal weight.",
+    ),
+    "R": (
+        "Reward-filtered training (R)",
+        "Trajectories with reward >= `min_reward` (the paper: 3.5, ~65% kept) are imitated with equal weight.",
+    ),
+    "RW": (
+        "Reward-Weighted fine-tuning (RW)",
+        "Each trajectory's NLL is weighted by `w = max(r - reward_baseline, 0)` (the paper: baseline 3.0); "
+        "the loss is `sum_i w_i L_i / sum_i w_i`.",
+    ),
+    "SW": (
+        "Standardized Reward-Weighted fine-tuning (SW)",
+        "Each trajectory's NLL is weighted by its z-scored reward `z = (r - mean) / std` (per group of "
+        "same-input rollouts, or globally), negative weights allowed; the loss is `sum_i z_i L_i / N`.",
+    ),
+    "wDPO": (
+        "Weighted Direct Preference Optimization (wDPO)",
+        "Sigmoid DPO on (chosen, rejected) pairs of rollouts of the same input (chosen r >= `chosen_min`, "
+        "rejected r < `rejected_max`), each pair's loss weighted (e.g. by the reward gap).",
+    ),
+}
+SUMMARY_KEYS = (
+    "count",
+    "usable",
+    "judge_failed",
+    "mean",
+    "std",
+    "min",
+    "max",
+    "frac_ge_3_5",
+    "frac_ge_4_0",
+    "num_groups",
+    "mean_group_size",
+    "mean_within_group_std",
+)
 
 
 @dataclass
@@ -107,24 +129,46 @@ def render_model_card(info: PlannerCardInfo, model_name: str, hub_model_id: str 
     if info.data_summary:
         lines += ["", "What the trainer used:", "", "| quantity | value |", "|---|---|"]
         lines += [f"| {k} | {_cell(v)} |" for k, v in info.data_summary.items()]
-    lines += ["", "## Prompt format", "",
-              "Prompt the planner as it was trained (also saved as `styling_planner.json`):", "",
-              "| setting | value |", "|---|---|"]  # fmt: skip
+    lines += [
+        "",
+        "## Prompt format",
+        "",
+        "Prompt the planner as it was trained (also saved as `styling_planner.json`):",
+        "",
+        "| setting | value |",
+        "|---|---|",
+    ]
     lines += [f"| `{k}` | {_cell(v)} |" for k, v in info.prompt_settings.items()]
-    lines += ["", "## Usage", "", "```python", "from trl_styling.agent import HFPlanner",
-              "from trl_styling.scripts_support import load_planner_model, load_planner_settings", "",
-              f'model, processor = load_planner_model("{repo}")  # a local copy of this repository',
-              f'planner = HFPlanner(model, processor, "{info.dataset_variant or "regular"}", '
-              f'**load_planner_settings("{repo}"))',
-              "proposal = planner.propose(context, goal, n=1)[0]  # a Plan with per-step reasoning", "```", "",
-              "## Training hyper-parameters", "", "| hyper-parameter | value |", "|---|---|"]  # fmt: skip
+    lines += [
+        "",
+        "## Usage",
+        "",
+        "```python",
+        "from trl_styling.agent import HFPlanner",
+        "from trl_styling.scripts_support import load_planner_model, load_planner_settings",
+        "",
+        f'model, processor = load_planner_model("{repo}")  # a local copy of this repository',
+        f'planner = HFPlanner(model, processor, "{info.dataset_variant or "regular"}", '
+        f'**load_planner_settings("{repo}"))',
+        "proposal = planner.propose(context, goal, n=1)[0]  # a Plan with per-step reasoning",
+        "```",
+        "",
+        "## Training hyper-parameters",
+        "",
+        "| hyper-parameter | value |",
+        "|---|---|",
+    ]
     lines += [f"| `{k}` | {_cell(v)} |" for k, v in info.hyperparameters.items()]
     lines += ["", "## Citation", "", f"Paper data: {PAPER_DATASET_URL}", "", "```bibtex", PAPER_BIBTEX, "```", ""]
     return ModelCard(f"---\n{metadata.to_yaml()}\n---\n\n" + "\n".join(lines))
 
 
-def write_model_card(output_dir: str | os.PathLike, info: PlannerCardInfo, model_name: str | None = None,
-                     hub_model_id: str | None = None) -> Path:  # fmt: skip
+def write_model_card(
+    output_dir: str | os.PathLike,
+    info: PlannerCardInfo,
+    model_name: str | None = None,
+    hub_model_id: str | None = None,
+) -> Path:
     """Writes ``README.md`` into ``output_dir``; returns its path."""
     path = Path(output_dir) / "README.md"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,8 +195,12 @@ def training_hyperparameters(training_args: Any, model_args: Any | None = None) 
         "seed": training_args.seed,
     }
     if model_args is not None and model_args.use_peft:
-        values.update(lora_r=model_args.lora_r, lora_alpha=model_args.lora_alpha, lora_dropout=model_args.lora_dropout,
-                      lora_target_modules=model_args.lora_target_modules)  # fmt: skip
+        values.update(
+            lora_r=model_args.lora_r,
+            lora_alpha=model_args.lora_alpha,
+            lora_dropout=model_args.lora_dropout,
+            lora_target_modules=model_args.lora_target_modules,
+        )
     return values
 
 

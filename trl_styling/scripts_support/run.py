@@ -54,8 +54,9 @@ def write_planner_files(trainer: Any, script_args: StylingScriptArguments) -> No
     trainer.accelerator.wait_for_everyone()
 
 
-def build_weighted_sft_trainer(trainer_cls: type, script_args: StylingScriptArguments, training_args: Any,
-                               model_args: Any) -> tuple[Any, Dataset]:  # fmt: skip
+def build_weighted_sft_trainer(
+    trainer_cls: type, script_args: StylingScriptArguments, training_args: Any, model_args: Any
+) -> tuple[Any, Dataset]:
     """A `StylingSFTTrainer` (or subclass: RW, SW) on the script's dataset; returns it and the raw train split.
 
     The model is given by name, so TRL loads it with ``model_init_kwargs`` and wraps it with the LoRA config.

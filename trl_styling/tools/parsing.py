@@ -138,8 +138,11 @@ def _with_positional(step: TextStep, lib: ToolLibrary) -> dict[str, Any]:
         return step.arguments  # an unknown tool fails validation with the library's tool list
     required = lib[step.tool].required
     if len(step.positional) > len(required):
-        raise PlanParseError(f"tool {step.tool!r} takes at most {len(required)} positional value(s) (its required "
-                             f"parameters {list(required)}); name the other parameters", step.position)  # fmt: skip
+        raise PlanParseError(
+            f"tool {step.tool!r} takes at most {len(required)} positional value(s) (its required "
+            f"parameters {list(required)}); name the other parameters",
+            step.position,
+        )
     arguments = dict(step.arguments)
     for name, value in zip(required, step.positional):
         if name in arguments:

@@ -257,8 +257,9 @@ def split_reasoning_content(content: str | None, tools: Sequence[str], *, strict
             if k != expected or k > n:
                 raise PlanParseError(f"expected the header of step {expected} of {n}, found step {k}", start)
             if tool != tools[k - 1]:
-                raise PlanParseError(f"step {k} header names tool {tool!r} but tool call {k} is {tools[k - 1]!r}",
-                                     start)  # fmt: skip
+                raise PlanParseError(
+                    f"step {k} header names tool {tool!r} but tool call {k} is {tools[k - 1]!r}", start
+                )
         if k in blocks or not 1 <= k <= n:
             current = []  # tolerant: a repeated or out-of-range step; its text is dropped
             continue

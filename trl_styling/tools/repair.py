@@ -80,8 +80,9 @@ def _snap(value: Any, allowed: Any, path: str, repairs: list[str], cutoff: float
     return match
 
 
-def _repair_value(value: Any, schema: dict[str, Any], path: str, lib: ToolLibrary, repairs: list[str],
-                  cutoff: float) -> Any:  # fmt: skip
+def _repair_value(
+    value: Any, schema: dict[str, Any], path: str, lib: ToolLibrary, repairs: list[str], cutoff: float
+) -> Any:
     if "enum" in schema:
         return _snap(value, schema["enum"], path, repairs, cutoff)
     kind = schema.get("type")
@@ -99,11 +100,13 @@ def _repair_value(value: Any, schema: dict[str, Any], path: str, lib: ToolLibrar
     return value
 
 
-def _repair_object(arguments: dict[str, Any], schema: dict[str, Any], path: str, lib: ToolLibrary,
-                   repairs: list[str], cutoff: float) -> dict[str, Any]:  # fmt: skip
+def _repair_object(
+    arguments: dict[str, Any], schema: dict[str, Any], path: str, lib: ToolLibrary, repairs: list[str], cutoff: float
+) -> dict[str, Any]:
     properties = schema.get("properties", {})
     return {
         name: _repair_value(value, properties[name], f"{path}.{name}", lib, repairs, cutoff)
-        if name in properties else value
+        if name in properties
+        else value
         for name, value in arguments.items()
-    }  # fmt: skip
+    }

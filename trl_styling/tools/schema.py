@@ -194,8 +194,11 @@ def _validate_number(value: Any, schema: JSONSchema, path: str, kind: str) -> fl
     else:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not ok:
-        raise SchemaError(path, f"expected {'an integer' if kind == 'integer' else 'a number'}, "
-                          f"got {type(value).__name__} {_show(value)}.")  # fmt: skip
+        raise SchemaError(
+            path,
+            f"expected {'an integer' if kind == 'integer' else 'a number'}, "
+            f"got {type(value).__name__} {_show(value)}.",
+        )
     if isinstance(value, float) and not math.isfinite(value):
         raise SchemaError(path, f"expected a finite number, got {_show(value)}.")
     low, high = schema.get("minimum"), schema.get("maximum")
@@ -206,8 +209,9 @@ def _validate_number(value: Any, schema: JSONSchema, path: str, kind: str) -> fl
 
 def _validate_array(value: Any, schema: JSONSchema, path: str, nested: NestedValidator | None) -> list[Any]:
     if not isinstance(value, (list, tuple)):
-        raise SchemaError(path, f"expected a list, got {type(value).__name__} {_show(value)}.",
-                          schema.get("items", {}).get("enum"))  # fmt: skip
+        raise SchemaError(
+            path, f"expected a list, got {type(value).__name__} {_show(value)}.", schema.get("items", {}).get("enum")
+        )
     low, high = schema.get("minItems"), schema.get("maxItems")
     if low is not None and len(value) < low:
         raise SchemaError(path, f"expected at least {low} item(s), got {len(value)}.")
@@ -225,20 +229,26 @@ def _validate_array(value: Any, schema: JSONSchema, path: str, nested: NestedVal
 
 def _validate_action(value: Any, schema: JSONSchema, path: str, nested: NestedValidator | None) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise SchemaError(path, 'expected a nested action {"tool": ..., "arguments": {...}}, '
-                          f"got {type(value).__name__} {_show(value)}.")  # fmt: skip
+        raise SchemaError(
+            path,
+            'expected a nested action {"tool": ..., "arguments": {...}}, '
+            f"got {type(value).__name__} {_show(value)}.",
+        )
     for key in value:
         if key not in ("tool", "arguments"):
-            raise SchemaError(_join(path, str(key)), f"unexpected key {key!r} in a nested action.",
-                              allowed=("tool", "arguments"))  # fmt: skip
+            raise SchemaError(
+                _join(path, str(key)), f"unexpected key {key!r} in a nested action.", allowed=("tool", "arguments")
+            )
     names = schema["properties"]["tool"]["enum"]
     tool = value.get("tool")
     if not isinstance(tool, str) or tool not in names:
         raise SchemaError(_join(path, "tool"), f"unknown nested tool {_show(tool)}.", allowed=names)
     arguments = value.get("arguments")
     if not isinstance(arguments, dict):
-        raise SchemaError(_join(path, "arguments"), f"nested action {tool!r} needs an arguments object, "
-                          f"got {type(arguments).__name__} {_show(arguments)}.")  # fmt: skip
+        raise SchemaError(
+            _join(path, "arguments"),
+            f"nested action {tool!r} needs an arguments object, got {type(arguments).__name__} {_show(arguments)}.",
+        )
     if nested is None:
         raise AssertionError("nested action without a nested validator")
     try:

@@ -160,8 +160,9 @@ class ToolLibrary:
         """Checks one call; returns the normalised arguments (schema order) or raises ToolValidationError."""
         if not isinstance(tool, str) or tool not in self._index:
             shown = tool if isinstance(tool, str) else repr(tool)
-            raise ToolValidationError(f"unknown tool {shown!r} in library {self.name!r}.", tool=shown,
-                                      allowed=self.names)  # fmt: skip
+            raise ToolValidationError(
+                f"unknown tool {shown!r} in library {self.name!r}.", tool=shown, allowed=self.names
+            )
         spec = self._index[tool]
         try:
             normalised = validate_object(arguments, spec.parameters, "", self._validate_nested)

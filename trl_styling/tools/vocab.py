@@ -26,9 +26,22 @@ assert tuple(dim for dim, _, _ in ATOMIC_TOOLS.values()) == DIMENSIONS  # one at
 
 # Semantic object categories (preserve_object_category, if_region_contains, Complex's preserve_objects).
 OBJECT_CATEGORIES: tuple[str, ...] = (
-    "person", "animal", "vehicle", "building", "furniture", "plant", "tree", "sky", "water", "road",
-    "path", "sign", "artwork", "food", "text",
-)  # fmt: skip
+    "person",
+    "animal",
+    "vehicle",
+    "building",
+    "furniture",
+    "plant",
+    "tree",
+    "sky",
+    "water",
+    "road",
+    "path",
+    "sign",
+    "artwork",
+    "food",
+    "text",
+)
 
 # Spatial regions of App. C.2.2 (exclude_region); Complex adds "full_image" as its default.
 REGIONS: tuple[str, ...] = ("foreground", "background", "top_half", "bottom_half", "center", "edges")
@@ -37,11 +50,22 @@ COMPLEX_REGIONS: tuple[str, ...] = ("full_image", *REGIONS)
 LIGHTING_LEVELS: tuple[str, ...] = ("dark", "dim", "moderate", "bright")
 
 SKY_COLORS: tuple[str, ...] = (
-    "pale_dawn", "clear_blue", "golden_orange", "pink_purple", "deep_blue", "dark_starry", "gray_overcast",
-)  # fmt: skip
+    "pale_dawn",
+    "clear_blue",
+    "golden_orange",
+    "pink_purple",
+    "deep_blue",
+    "dark_starry",
+    "gray_overcast",
+)
 SHADOW_DIRECTIONS: tuple[str, ...] = ("unchanged", "long_left", "long_right", "short_overhead", "soft_diffuse")
 SHADOW_DEPTHS: tuple[str, ...] = ("light", "moderate", "deep")
 
 GRADIENT_DIRECTIONS: tuple[str, ...] = (
-    "top_to_bottom", "bottom_to_top", "left_to_right", "right_to_left", "center_outward", "edges_inward",
-)  # fmt: skip
+    "top_to_bottom",
+    "bottom_to_top",
+    "left_to_right",
+    "right_to_left",
+    "center_outward",
+    "edges_inward",
+)

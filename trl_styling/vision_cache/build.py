@@ -223,8 +223,14 @@ class _Writer:
 
     def __init__(self, path: Path, *, append: bool, layout: _Layout, model_fp: dict, processor_fp: dict) -> None:
         self.path, self.append, self.layout = path, append, layout
-        self.header = (model_fp, processor_fp, layout.feature_dim, layout.num_deepstack, layout.storage_dtype,
-                       layout.merge_size)  # fmt: skip
+        self.header = (
+            model_fp,
+            processor_fp,
+            layout.feature_dim,
+            layout.num_deepstack,
+            layout.storage_dtype,
+            layout.merge_size,
+        )
         self.target = path if append else path.with_name(f"{path.name}.tmp-{os.getpid()}")
         self.file: Any = None
 

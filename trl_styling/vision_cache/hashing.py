@@ -25,12 +25,25 @@ _IMAGE_HASH_PREFIX = b"trl-styling/image/v1\0"
 # Config keys that do not change what the vision tower computes (bookkeeping, or recorded separately like dtype).
 _VOLATILE_CONFIG_KEYS = frozenset(
     {
-        "_name_or_path", "transformers_version", "architectures", "dtype", "torch_dtype", "output_hidden_states",
-        "output_attentions", "return_dict", "id2label", "label2id", "problem_type", "chunk_size_feed_forward",
-        "is_encoder_decoder", "_attn_implementation", "_attn_implementation_autoset", "_commit_hash",
+        "_name_or_path",
+        "transformers_version",
+        "architectures",
+        "dtype",
+        "torch_dtype",
+        "output_hidden_states",
+        "output_attentions",
+        "return_dict",
+        "id2label",
+        "label2id",
+        "problem_type",
+        "chunk_size_feed_forward",
+        "is_encoder_decoder",
+        "_attn_implementation",
+        "_attn_implementation_autoset",
+        "_commit_hash",
         "initializer_range",
     }
-)  # fmt: skip
+)
 _VOLATILE_PROCESSOR_KEYS = frozenset({"processor_class", "_processor_class", "auto_map"})
 
 

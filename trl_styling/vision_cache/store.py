@@ -67,8 +67,15 @@ def from_numpy(array: Any, storage_dtype: str) -> Any:
     return tensor.view(torch.bfloat16) if storage_dtype == "bfloat16" else tensor
 
 
-def write_header(file: Any, model_fp: dict, processor_fp: dict, feature_dim: int, num_deepstack: int,
-                 storage_dtype: str, merge_size: int) -> None:  # fmt: skip
+def write_header(
+    file: Any,
+    model_fp: dict,
+    processor_fp: dict,
+    feature_dim: int,
+    num_deepstack: int,
+    storage_dtype: str,
+    merge_size: int,
+) -> None:
     attrs = file.attrs
     attrs["format"] = FORMAT
     attrs["format_version"] = FORMAT_VERSION

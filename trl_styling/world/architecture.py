@@ -33,9 +33,17 @@ def _hash(iu: np.ndarray, iv: np.ndarray, salt: float) -> np.ndarray:
 
 
 def windows(
-    cv: Canvas, box: tuple[float, float, float, float], grid: tuple[int, int], shape: str, era: Era, depth: float,
-    salt: float, lit: float = 0.35, fill: tuple[float, float] = (0.5, 0.55), glass: RGB | None = None,
-) -> None:  # fmt: skip
+    cv: Canvas,
+    box: tuple[float, float, float, float],
+    grid: tuple[int, int],
+    shape: str,
+    era: Era,
+    depth: float,
+    salt: float,
+    lit: float = 0.35,
+    fill: tuple[float, float] = (0.5, 0.55),
+    glass: RGB | None = None,
+) -> None:
     """A grid of windows of one shape (rect, arch, pointed, round, band, slit) in a facade box.
 
     A share ``lit`` of them carries the era's light colour as emission, so they glow at night.
@@ -76,9 +84,16 @@ def windows(
 
 
 def draw_building(
-    cv: Canvas, arch: str, era: Era, x0: float, x1: float, base: float, height: float, depth: float,
+    cv: Canvas,
+    arch: str,
+    era: Era,
+    x0: float,
+    x1: float,
+    base: float,
+    height: float,
+    depth: float,
     rng: np.random.Generator,
-) -> None:  # fmt: skip
+) -> None:
     """One building of ``arch`` style standing on ``base`` (pixels), dressed in the era's material."""
     s = cv.size
     w, h = x1 - x0, height
@@ -92,8 +107,17 @@ def draw_building(
 
     if arch == "modern_minimalist":
         p(rect(s, x0, top, x1, base), wall, tex=tex)
-        windows(cv, (x0 + w * 0.06, top + h * 0.06, x1 - w * 0.06, base - h * 0.05), (cols, fl), "rect", era, depth,
-                salt, lit=0.4, fill=(0.9, 0.45))  # fmt: skip
+        windows(
+            cv,
+            (x0 + w * 0.06, top + h * 0.06, x1 - w * 0.06, base - h * 0.05),
+            (cols, fl),
+            "rect",
+            era,
+            depth,
+            salt,
+            lit=0.4,
+            fill=(0.9, 0.45),
+        )
         p(rect(s, x0 - 1, top - s * 0.008, x1 + 1, top + 1), roof)
     elif arch == "classical_greek":
         step = h * 0.05
@@ -121,8 +145,17 @@ def draw_building(
         tx = x0 if rng.random() < 0.5 else x1 - tw
         p(rect(s, tx, top - h * 0.05, tx + tw, base), wall, tex=tex)
         p(polygon(s, [(tx - 1, top - h * 0.05), (tx + tw / 2, top - h * 0.5), (tx + tw + 1, top - h * 0.05)]), roof)
-        windows(cv, (x0 + w * 0.08, top + h * 0.38, x1 - w * 0.08, base - h * 0.05), (cols, max(1, fl - 1)),
-                "pointed", era, depth, salt, lit=0.5, fill=(0.45, 0.7))  # fmt: skip
+        windows(
+            cv,
+            (x0 + w * 0.08, top + h * 0.38, x1 - w * 0.08, base - h * 0.05),
+            (cols, max(1, fl - 1)),
+            "pointed",
+            era,
+            depth,
+            salt,
+            lit=0.5,
+            fill=(0.45, 0.7),
+        )
         p(ellipse(s, cx, top + h * 0.2, w * 0.07, w * 0.07), era.lit, emit=era.lit)  # rose window
     elif arch == "art_deco":
         tiers = ((1.0, 0.62), (0.72, 0.84), (0.44, 1.0))
@@ -136,12 +169,23 @@ def draw_building(
                 p(st, wall, shade=stripes.astype(F32), tex=tex)
             p(rect(s, tx0, ty, tx1, ty + s * 0.008), acc)
             prev = ty
-        windows(cv, (cx - w * 0.4, base - h * 0.58, cx + w * 0.4, base - h * 0.04), (cols, fl), "slit", era, depth,
-                salt, lit=0.4, fill=(0.7, 0.8))  # fmt: skip
+        windows(
+            cv,
+            (cx - w * 0.4, base - h * 0.58, cx + w * 0.4, base - h * 0.04),
+            (cols, fl),
+            "slit",
+            era,
+            depth,
+            salt,
+            lit=0.4,
+            fill=(0.7, 0.8),
+        )
         p(polygon(s, [(cx - w * 0.06, prev), (cx, prev - h * 0.25), (cx + w * 0.06, prev)]), acc)
         for a in np.linspace(-0.8, 0.8, 5):  # sunburst crown
-            p(segment(s, cx, prev + h * 0.08, cx + np.sin(a) * w * 0.2, prev + h * 0.08 - np.cos(a) * w * 0.2, 0.8),
-              acc)  # fmt: skip
+            p(
+                segment(s, cx, prev + h * 0.08, cx + np.sin(a) * w * 0.2, prev + h * 0.08 - np.cos(a) * w * 0.2, 0.8),
+                acc,
+            )
     elif arch == "brutalist_concrete":
         y = base
         for k in range(3):
@@ -171,8 +215,17 @@ def draw_building(
             bx0, bx1, yb = cx - w * fw * 0.35, cx + w * fw * 0.35, base - k * th
             p(rect(s, bx0, yb - th * 0.7, bx1, yb), wall, tex=tex)
             if n == 1:
-                windows(cv, (bx0 + 2, yb - th * 0.6, bx1 - 2, yb - 2), (cols, 1), "rect", era, depth, salt,
-                        fill=(0.7, 0.8), glass=(0.95, 0.88, 0.7))  # fmt: skip
+                windows(
+                    cv,
+                    (bx0 + 2, yb - th * 0.6, bx1 - 2, yb - 2),
+                    (cols, 1),
+                    "rect",
+                    era,
+                    depth,
+                    salt,
+                    fill=(0.7, 0.8),
+                    glass=(0.95, 0.88, 0.7),
+                )
             ex0, ex1, ey = cx - w * fw * 0.62, cx + w * fw * 0.62, yb - th * 0.7
             p(polygon(s, [(ex0, ey), (bx0, ey - th * 0.32), (bx1, ey - th * 0.32), (ex1, ey)]), roof)
             for ex, d in ((ex0, -1), (ex1, 1)):  # upturned eave tips
@@ -183,8 +236,16 @@ def draw_building(
         p(rect(s, cx - 1, base - h - th * 0.35, cx + 1, base - h + th * 0.05), acc)  # finial
     elif arch == "middle_eastern":
         p(rect(s, x0, top + h * 0.3, x1, base), wall, tex=tex)
-        windows(cv, (x0 + w * 0.08, top + h * 0.4, x1 - w * 0.08, base - h * 0.05), (cols, max(1, fl - 1)), "arch",
-                era, depth, salt, fill=(0.45, 0.7))  # fmt: skip
+        windows(
+            cv,
+            (x0 + w * 0.08, top + h * 0.4, x1 - w * 0.08, base - h * 0.05),
+            (cols, max(1, fl - 1)),
+            "arch",
+            era,
+            depth,
+            salt,
+            fill=(0.45, 0.7),
+        )
         dr = w * 0.3
         p(ellipse(s, cx, top + h * 0.3 - dr * 0.55, dr, dr * 0.85), roof)
         p(
@@ -258,8 +319,18 @@ def draw_building(
             p(rect(s, cx - half * 0.9, y, cx + half * 0.9, y + max(1.0, s / 256)), acc, emit=acc)
     elif arch == "cyberpunk_neon":
         p(rect(s, x0, top, x1, base), wall, tex=tex)
-        windows(cv, (x0 + 2, top + 3, x1 - 2, base - 2), (cols + 1, fl * 2), "rect", era, depth, salt, lit=0.55,
-                fill=(0.4, 0.4), glass=(0.05, 0.06, 0.1))  # fmt: skip
+        windows(
+            cv,
+            (x0 + 2, top + 3, x1 - 2, base - 2),
+            (cols + 1, fl * 2),
+            "rect",
+            era,
+            depth,
+            salt,
+            lit=0.55,
+            fill=(0.4, 0.4),
+            glass=(0.05, 0.06, 0.1),
+        )
         for _ in range(1 + int(rng.integers(1, 3))):
             col = NEONS[int(rng.integers(len(NEONS)))]
             sx = x0 + w * rng.uniform(0.1, 0.75)
@@ -303,8 +374,16 @@ def draw_building(
             ys, xs = coords(st[0])
             pil = np.where(frac((xs - x0) / (w / max(3, cols))) < 0.12, 0.85, 1.0) * np.ones_like(ys)
             p(st, wall, shade=pil.astype(F32))
-        windows(cv, (x0 + w * 0.1, top + h * 0.45, x1 - w * 0.1, base - h * 0.05), (cols, max(1, fl - 1)), "arch", era,
-                depth, salt, fill=(0.4, 0.65))  # fmt: skip
+        windows(
+            cv,
+            (x0 + w * 0.1, top + h * 0.45, x1 - w * 0.1, base - h * 0.05),
+            (cols, max(1, fl - 1)),
+            "arch",
+            era,
+            depth,
+            salt,
+            fill=(0.4, 0.65),
+        )
         p(rect(s, x0 - 1, top + h * 0.33, x1 + 1, top + h * 0.37), acc)
         dr = w * 0.28
         p(rect(s, cx - dr * 0.8, top + h * 0.2, cx + dr * 0.8, top + h * 0.36), wall)  # drum
@@ -375,8 +454,12 @@ def draw_interior_walls(
             st = rect(s, wx0, wy0 - h * 0.2, wx1, wy1)
             if st is not None:
                 ys, xs = coords(st[0])
-                step = {"traditional_asian": 0.02, "industrial_warehouse": 0.045, "middle_eastern": 0.015,
-                        "victorian_gothic": 0.06}[arch] * s  # fmt: skip
+                step = {
+                    "traditional_asian": 0.02,
+                    "industrial_warehouse": 0.045,
+                    "middle_eastern": 0.015,
+                    "victorian_gothic": 0.06,
+                }[arch] * s
                 bars = ((frac((xs - wx0) / step) < 0.22) | (frac((ys - wy0) / step) < 0.22)) & (cv.label[st[0]] == SKY)
                 frame(
                     (st[0], bars.astype(F32)),
@@ -395,8 +478,12 @@ def draw_interior_walls(
             )
         if arch == "art_deco":
             for a in np.linspace(-1.2, 1.2, 9):
-                cv.paint(segment(s, wc[0], wy0 - 3, wc[0] + np.sin(a) * w * 0.18, wy0 - 3 - np.cos(a) * h * 0.16, 1.0),
-                         acc, BUILDING, 0.6)  # fmt: skip
+                cv.paint(
+                    segment(s, wc[0], wy0 - 3, wc[0] + np.sin(a) * w * 0.18, wy0 - 3 - np.cos(a) * h * 0.16, 1.0),
+                    acc,
+                    BUILDING,
+                    0.6,
+                )
         if arch == "cyberpunk_neon":
             for k, col in enumerate(NEONS[:2]):
                 cv.paint(

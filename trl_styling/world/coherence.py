@@ -43,44 +43,90 @@ def _rule(dim_a: str, values_a: tuple[str, ...], dim_b: str, values_b: tuple[str
 
 
 TEMPORAL_RULES: tuple[Rule, ...] = (
-    _rule("time_of_day", _NIGHT, "color_grading", ("vibrant_saturated", "pastel_soft"),
-          "a sunny daytime grade at night"),
+    _rule(
+        "time_of_day", _NIGHT, "color_grading", ("vibrant_saturated", "pastel_soft"), "a sunny daytime grade at night"
+    ),
     _rule("season", ("summer_lush", "dry_season"), "weather", ("light_snow", "blizzard"), "snow in summer"),
     _rule("season", ("summer_lush", "dry_season"), "atmospheric_effects", ("snow_falling",), "snowfall in summer"),
     _rule("season", ("spring_blooming", "eternal_spring"), "weather", ("blizzard",), "a blizzard in spring bloom"),
     _rule("season", ("winter_snow",), "weather", ("dust_storm", "hazy"), "heat haze or dust in a snowy winter"),
-    _rule("weather", ("clear_sky",), "atmospheric_effects", ("rain_drops", "snow_falling", "fog_dense"),
-          "precipitation or dense fog under a clear sky"),
-    _rule("weather", ("heavy_rain", "thunderstorm", "blizzard"), "atmospheric_effects",
-          ("lens_flare", "dust_particles"), "sun flare or dry dust in a storm"),
-    _rule("time_of_day", ("sunset_golden", "morning_golden"), "color_grading", ("cool_blue",),
-          "golden-hour light graded cold"),
+    _rule(
+        "weather",
+        ("clear_sky",),
+        "atmospheric_effects",
+        ("rain_drops", "snow_falling", "fog_dense"),
+        "precipitation or dense fog under a clear sky",
+    ),
+    _rule(
+        "weather",
+        ("heavy_rain", "thunderstorm", "blizzard"),
+        "atmospheric_effects",
+        ("lens_flare", "dust_particles"),
+        "sun flare or dry dust in a storm",
+    ),
+    _rule(
+        "time_of_day",
+        ("sunset_golden", "morning_golden"),
+        "color_grading",
+        ("cool_blue",),
+        "golden-hour light graded cold",
+    ),
     _rule("time_of_day", ("overcast_diffuse",), "weather", ("clear_sky",), "overcast light under a clear sky"),
-    _rule("time_of_day", ("overcast_diffuse",), "atmospheric_effects", ("lens_flare", "light_rays"),
-          "sun rays under an overcast sky"),
+    _rule(
+        "time_of_day",
+        ("overcast_diffuse",),
+        "atmospheric_effects",
+        ("lens_flare", "light_rays"),
+        "sun rays under an overcast sky",
+    ),
     _rule("season", ("dry_season",), "weather", ("heavy_rain", "thunderstorm"), "a downpour in the dry season"),
-)  # fmt: skip
+)
 
 _SATURATED = ("neon_bright", "vibrant_saturated", "purple_magenta", "teal_orange")
 _MUTED = ("black_white", "sepia_vintage", "desaturated_muted", "low_saturation")
 _ANCIENT = ("prehistoric", "ancient_classical", "medieval_dark_ages")
 
 AESTHETIC_RULES: tuple[Rule, ...] = (
-    _rule("color_grading", _SATURATED, "artistic_medium", ("pencil_sketch", "charcoal_drawing"),
-          "a saturated grade on a monochrome drawing"),
+    _rule(
+        "color_grading",
+        _SATURATED,
+        "artistic_medium",
+        ("pencil_sketch", "charcoal_drawing"),
+        "a saturated grade on a monochrome drawing",
+    ),
     _rule("color_grading", _MUTED, "mood_lighting", ("energetic_bright",), "a muted palette with an energetic mood"),
-    _rule("color_grading", ("neon_bright", "vibrant_saturated"), "mood_lighting", ("melancholic_muted",),
-          "a loud palette with a melancholic mood"),
-    _rule("color_grading", ("pastel_soft",), "mood_lighting", ("ominous_dark", "tense_harsh"),
-          "a pastel palette with a dark, harsh mood"),
+    _rule(
+        "color_grading",
+        ("neon_bright", "vibrant_saturated"),
+        "mood_lighting",
+        ("melancholic_muted",),
+        "a loud palette with a melancholic mood",
+    ),
+    _rule(
+        "color_grading",
+        ("pastel_soft",),
+        "mood_lighting",
+        ("ominous_dark", "tense_harsh"),
+        "a pastel palette with a dark, harsh mood",
+    ),
     _rule("mood_lighting", ("warm_cozy",), "color_grading", ("cool_blue",), "a warm mood graded cold"),
     _rule("mood_lighting", ("cool_calm",), "color_grading", ("warm_cinematic",), "a cool mood graded warm"),
-    _rule("color_grading", ("sepia_vintage",), "time_period", ("near_future_2050s", "far_future_2200s"),
-          "a vintage sepia grade on a future era"),
+    _rule(
+        "color_grading",
+        ("sepia_vintage",),
+        "time_period",
+        ("near_future_2050s", "far_future_2200s"),
+        "a vintage sepia grade on a future era",
+    ),
     _rule("color_grading", ("neon_bright",), "time_period", _ANCIENT, "neon grading in a pre-modern era"),
-    _rule("architecture", ("cyberpunk_neon", "futuristic_sci_fi"), "time_period", _ANCIENT,
-          "sci-fi buildings in a pre-modern era"),
-)  # fmt: skip
+    _rule(
+        "architecture",
+        ("cyberpunk_neon", "futuristic_sci_fi"),
+        "time_period",
+        _ANCIENT,
+        "sci-fi buildings in a pre-modern era",
+    ),
+)
 
 
 def _fired(context: StyleContext, rules: tuple[Rule, ...]) -> set[str]:

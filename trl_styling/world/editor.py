@@ -111,8 +111,10 @@ def _as_float(image: Image.Image | np.ndarray) -> np.ndarray:
 
 def _resize(a: np.ndarray, h: int, w: int) -> np.ndarray:
     """Bilinear resize of a float (H, W, C) array, channel by channel (PIL ``F`` mode keeps the precision)."""
-    chans = [np.asarray(Image.fromarray(np.ascontiguousarray(a[..., c])).resize((w, h), Image.Resampling.BILINEAR))
-             for c in range(a.shape[2])]  # fmt: skip
+    chans = [
+        np.asarray(Image.fromarray(np.ascontiguousarray(a[..., c])).resize((w, h), Image.Resampling.BILINEAR))
+        for c in range(a.shape[2])
+    ]
     return np.stack(chans, axis=-1).astype(F32)
 
 
@@ -184,8 +186,16 @@ class ParametricEditor:
         """Edits, then scores with ``judge`` (a :class:`ProgrammaticJudge` by default) on both images."""
         judge = judge if judge is not None else ProgrammaticJudge()
         result = self.edit(image, context, plan, library, scene=scene, seed=seed)
-        score = judge.score(goal, context, result.context, trace=result.trace, original_image=_as_float(image),
-                            edited_image=np.asarray(result.image), plan=plan, noise_free=noise_free)  # fmt: skip
+        score = judge.score(
+            goal,
+            context,
+            result.context,
+            trace=result.trace,
+            original_image=_as_float(image),
+            edited_image=np.asarray(result.image),
+            plan=plan,
+            noise_free=noise_free,
+        )
         return result, score
 
     # ------------------------------------------------------------------------------------------------ internals
@@ -198,8 +208,10 @@ class ParametricEditor:
             geometry = {d: _known(d, context.get(d)) for d in GEOMETRY_DIMENSIONS}
             scene = build_scene(StyleContext(**geometry), seed, size)
         elif _geometry(scene.context) != _geometry(context):
-            raise ValueError(f"The scene shows {dict(zip(GEOMETRY_DIMENSIONS, _geometry(scene.context)))}, but the "
-                             f"context says {dict(zip(GEOMETRY_DIMENSIONS, _geometry(context)))}.")  # fmt: skip
+            raise ValueError(
+                f"The scene shows {dict(zip(GEOMETRY_DIMENSIONS, _geometry(scene.context)))}, but the "
+                f"context says {dict(zip(GEOMETRY_DIMENSIONS, _geometry(context)))}."
+            )
         return dataclasses.replace(scene, context=scene.context.replace(**style))
 
     def _replay(self, work: np.ndarray, scene: Scene, trace: ExecutionTrace) -> tuple[np.ndarray, Scene]:

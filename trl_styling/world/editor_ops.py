@@ -50,9 +50,13 @@ from .raster import F32, box_blur, luminance, saturate, smoothstep
 from .scene import Scene
 
 OPPOSITE: dict[str, str] = {
-    "top_to_bottom": "bottom_to_top", "bottom_to_top": "top_to_bottom", "left_to_right": "right_to_left",
-    "right_to_left": "left_to_right", "center_outward": "edges_inward", "edges_inward": "center_outward",
-}  # fmt: skip
+    "top_to_bottom": "bottom_to_top",
+    "bottom_to_top": "top_to_bottom",
+    "left_to_right": "right_to_left",
+    "right_to_left": "left_to_right",
+    "center_outward": "edges_inward",
+    "edges_inward": "center_outward",
+}
 SHARPNESS: dict[str, tuple[float, float]] = {"smooth": (0.0, 1.0), "moderate": (0.15, 0.85), "sharp": (0.3, 0.7)}
 _LEVEL: dict[str, int] = {"light": -1, "sparse": -1, "moderate": 0, "heavy": 1, "dense": 1}
 _TEMPERATURE: dict[str, int] = {"cooler": -1, "neutral": 0, "warmer": 1}

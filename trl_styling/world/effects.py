@@ -43,8 +43,9 @@ Effect = Callable[..., np.ndarray]
 # --- artistic medium --------------------------------------------------------------------------------
 
 
-def apply_artistic_medium(image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0,
-                          mask: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+def apply_artistic_medium(
+    image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Painting and drawing filters (oil, watercolour, sketch, pixel art, comic, low poly...)."""
     img = check_image(image, scene)
     tgt = resolve("artistic_medium", value)
@@ -92,8 +93,9 @@ def _affected(dim: str, old: Scene, new: Scene) -> np.ndarray:
     return m.astype(F32)
 
 
-def _apply_geometry(dim: str, image: np.ndarray, scene: Scene, value: str | None, strength: float,
-                    mask: np.ndarray | None) -> tuple[np.ndarray, Scene]:  # fmt: skip
+def _apply_geometry(
+    dim: str, image: np.ndarray, scene: Scene, value: str | None, strength: float, mask: np.ndarray | None
+) -> tuple[np.ndarray, Scene]:
     img = check_image(image, scene)
     if resolve(dim, value) == scene.value(dim):  # same geometry; only the symbolic value is recorded
         return img.copy(), dataclasses.replace(scene, context=scene.context.replace(**{dim: value}))
@@ -104,20 +106,23 @@ def _apply_geometry(dim: str, image: np.ndarray, scene: Scene, value: str | None
     return finish(img, target, strength, mask), new
 
 
-def apply_location(image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0,
-                   mask: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+def apply_location(
+    image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Re-renders the whole scene in a new location (terrain, backdrop, layout) and composites it."""
     return _apply_geometry("location", image, scene, value, strength, mask)[0]
 
 
-def apply_architecture(image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0,
-                       mask: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+def apply_architecture(
+    image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Re-renders the buildings (or a room's walls and window) in a new style and composites them."""
     return _apply_geometry("architecture", image, scene, value, strength, mask)[0]
 
 
-def apply_time_period(image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0,
-                      mask: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+def apply_time_period(
+    image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Re-dresses buildings, road, vehicles, lamps, people and sky craft for a new era."""
     return _apply_geometry("time_period", image, scene, value, strength, mask)[0]
 
@@ -140,8 +145,9 @@ DIMENSION_EFFECTS: dict[str, Effect] = {
 }
 
 
-def apply_edit(image: np.ndarray, scene: Scene, dim: str, value: str | None, strength: float = 1.0,
-               mask: np.ndarray | None = None) -> tuple[np.ndarray, Scene]:  # fmt: skip
+def apply_edit(
+    image: np.ndarray, scene: Scene, dim: str, value: str | None, strength: float = 1.0, mask: np.ndarray | None = None
+) -> tuple[np.ndarray, Scene]:
     """Applies one dimension's effect and returns ``(image, scene)`` with the symbolic state updated.
 
     The scene records the new value even for a partial (masked or weak) edit: the state is what the

@@ -69,27 +69,49 @@ from trl_styling.tools.specs import ToolLibrary
 from trl_styling.tools.vocab import ATOMIC_TOOLS, REGIONS
 
 CANONICAL_ORDER: tuple[str, ...] = (
-    "location", "architecture", "time_period", "season", "time_of_day", "weather", "mood_lighting",
-    "atmospheric_effects", "color_grading", "artistic_medium",
-)  # fmt: skip
+    "location",
+    "architecture",
+    "time_period",
+    "season",
+    "time_of_day",
+    "weather",
+    "mood_lighting",
+    "atmospheric_effects",
+    "color_grading",
+    "artistic_medium",
+)
 assert sorted(CANONICAL_ORDER) == sorted(DIMENSIONS)
 
 DOMINANT_STRENGTH = 0.25
 CURVE_MEANS: dict[str, float] = {"linear": 0.5, "sigmoid": 0.5, "exponential": 0.28}
 PROFILE_MEAN = 0.5
-COMPLEMENT: dict[str, str] = {"foreground": "background", "background": "foreground", "top_half": "bottom_half",
-                              "bottom_half": "top_half", "center": "edges", "edges": "center"}  # fmt: skip
+COMPLEMENT: dict[str, str] = {
+    "foreground": "background",
+    "background": "foreground",
+    "top_half": "bottom_half",
+    "bottom_half": "top_half",
+    "center": "edges",
+    "edges": "center",
+}
 assert set(COMPLEMENT) == set(REGIONS)
-_BLEND_REGIONS = {"by_depth": ("foreground", "background"), "by_semantic_region": ("foreground", "background"),
-                  "by_lighting_level": ("highlights", "shadows")}  # fmt: skip
-_PROFILE_DIRECTIONS = {"top_to_bottom_gradient": "top_to_bottom", "center_outward": "center_outward",
-                       "left_to_right": "left_to_right"}  # fmt: skip
+_BLEND_REGIONS = {
+    "by_depth": ("foreground", "background"),
+    "by_semantic_region": ("foreground", "background"),
+    "by_lighting_level": ("highlights", "shadows"),
+}
+_PROFILE_DIRECTIONS = {
+    "top_to_bottom_gradient": "top_to_bottom",
+    "center_outward": "center_outward",
+    "left_to_right": "left_to_right",
+}
 # Atomic flag -> (value that means "keep", what is kept).
 _KEEP_FLAGS: dict[str, tuple[bool, str]] = {
-    "preserve_foreground": (True, "foreground"), "preserve_layout": (True, "layout"),
-    "detail_preservation": (True, "detail"), "technology_update": (False, "technology"),
+    "preserve_foreground": (True, "foreground"),
+    "preserve_layout": (True, "layout"),
+    "detail_preservation": (True, "detail"),
+    "technology_update": (False, "technology"),
     "clothing_update": (False, "clothing"),
-}  # fmt: skip
+}
 _PURE_CONSTRAINTS = ("preserve_attribute", "preserve_object_category", "exclude_region", "spatial_constraint")
 
 # Object categories a scene holds, by location (symbolic; what if_region_contains and goals ask about).
@@ -112,9 +134,17 @@ LOCATION_OBJECTS: dict[str, tuple[str, ...]] = {
     "office_modern": ("furniture", "person", "plant", "text", "artwork"),
 }
 _LEVELS = ("dark", "dim", "moderate", "bright")
-_TIME_LEVEL = {"night_moonlit": 0, "night_starlit": 0, "dusk_twilight": 1, "dawn_first_light": 1,
-               "overcast_diffuse": 2, "sunset_golden": 2, "morning_golden": 2, "midday_overhead": 3,
-               "afternoon_warm": 3}  # fmt: skip
+_TIME_LEVEL = {
+    "night_moonlit": 0,
+    "night_starlit": 0,
+    "dusk_twilight": 1,
+    "dawn_first_light": 1,
+    "overcast_diffuse": 2,
+    "sunset_golden": 2,
+    "morning_golden": 2,
+    "midday_overhead": 3,
+    "afternoon_warm": 3,
+}
 _DARK_WEATHER = ("thunderstorm", "heavy_rain", "blizzard", "fog_heavy", "dust_storm", "overcast_gray")
 
 
@@ -322,8 +352,11 @@ class _Run:
             return [_atomic_edit(args["base_action"], via=tool, strength=CURVE_MEANS[curve], gradient=gradient)]
         if tool == "layered_transformation":
             extra = {"blend_mode": args["blend_mode"]} if "blend_mode" in args else {}
-            return [_atomic_edit(layer["action"], via=tool, sub=k, strength=float(layer["opacity"]), params=extra)
-                    for k, layer in enumerate(args["layers"]) if layer["opacity"] > 0]  # fmt: skip
+            return [
+                _atomic_edit(layer["action"], via=tool, sub=k, strength=float(layer["opacity"]), params=extra)
+                for k, layer in enumerate(args["layers"])
+                if layer["opacity"] > 0
+            ]
         if tool == "selective_blend":
             ratio = float(args.get("blend_ratio", 0.5))
             near, far = _BLEND_REGIONS[args["blend_criterion"]]
@@ -367,10 +400,22 @@ class _Run:
         region, outside, empty = self._region(edit.region)
         reason = self.protected.get(dim, "region is entirely excluded" if empty else "")
         change = Change(
-            step=i, tool=edit.tool, dimension=dim, old=old, new=edit.value, strength=round(strength, 6),
-            region=region, gradient=gradient, blocked=bool(reason), reason=reason, via=edit.via, sub=edit.sub,
-            keeps=edit.keeps, region_outside=outside, params=dict(edit.params),
-        )  # fmt: skip
+            step=i,
+            tool=edit.tool,
+            dimension=dim,
+            old=old,
+            new=edit.value,
+            strength=round(strength, 6),
+            region=region,
+            gradient=gradient,
+            blocked=bool(reason),
+            reason=reason,
+            via=edit.via,
+            sub=edit.sub,
+            keeps=edit.keeps,
+            region_outside=outside,
+            params=dict(edit.params),
+        )
         self.changes.append(change)
         if change.sets_value:
             self.state[dim] = edit.value

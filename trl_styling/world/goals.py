@@ -163,9 +163,13 @@ def _theme_targets(
 
 
 def _constraints(
-    context: StyleContext, targets: dict[str, str], rng: np.random.Generator, n_preserve: int, p_objects: float,
+    context: StyleContext,
+    targets: dict[str, str],
+    rng: np.random.Generator,
+    n_preserve: int,
+    p_objects: float,
     p_region: float,
-) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:  # fmt: skip
+) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
     free = [d for d in DIMENSIONS if d not in targets and context.get(d) is not None]
     preserve = tuple(_pick(rng, free, n_preserve))
     objects: tuple[str, ...] = ()
@@ -186,10 +190,11 @@ def _styling_expressible(context: StyleContext, targets: dict[str, str], preserv
 
     for dim, value in targets.items():
         if not any(
-            allowed(dims, dim, value) and allowed(dims, anchor, final.get(anchor))
+            allowed(dims, dim, value)
+            and allowed(dims, anchor, final.get(anchor))
             and (anchor == dim or anchor not in preserve)
             for _, dims, anchor in STYLING_ACTIONS.values()
-        ):  # fmt: skip
+        ):
             return False
     return True
 
@@ -263,9 +268,12 @@ _REGION_FORMS = ("apply the changes to {r} only", "leave {c} as it is", "only ed
 _DESCRIPTIVE_LEADS = {
     "simple": ("Transform it into {a} {theme}", "Turn this into {a} {theme}", "Make it {a} {theme}"),
     "regular": ("Restyle this room as {a} {theme}", "Turn the interior into {a} {theme}", "Make it {a} {theme}"),
-    "complex": ("Give this scene {a} {theme} look", "Transform it into {a} {theme}",
-                "Reimagine the image as {a} {theme}"),
-}  # fmt: skip
+    "complex": (
+        "Give this scene {a} {theme} look",
+        "Transform it into {a} {theme}",
+        "Reimagine the image as {a} {theme}",
+    ),
+}
 
 
 def goal_text(
@@ -281,8 +289,11 @@ def goal_text(
 ) -> str:
     """The goal sentence: the changes (requested or described, see ``explicitness``) and the constraints."""
     described = described_dimensions(targets, explicitness, rng)
-    requests = [str(rng.choice(REQUEST_FORMS[d])).format(p=value_phrase(d, v)) for d, v in targets.items()
-                if d not in described]  # fmt: skip
+    requests = [
+        str(rng.choice(REQUEST_FORMS[d])).format(p=value_phrase(d, v))
+        for d, v in targets.items()
+        if d not in described
+    ]
     clauses = [keep_phrase(d, context.get(d)) for d in preserve]
     if objects:
         clauses.append(str(rng.choice(_OBJECT_FORMS)).format(o=join_words([OBJECT_PLURALS[o] for o in objects])))
@@ -294,8 +305,11 @@ def goal_text(
     article = "an" if theme_words[:1] in "aeiou" else "a"
     if described:
         # A Simple goal's place is its location: the place's name is the location's description.
-        cues = [cue(d, v, rng) for d, v in targets.items() if d in described and not (variant == "simple" and
-                d == "location")]  # fmt: skip
+        cues = [
+            cue(d, v, rng)
+            for d, v in targets.items()
+            if d in described and not (variant == "simple" and d == "location")
+        ]
         text = str(rng.choice(_DESCRIPTIVE_LEADS[variant])).format(a=article, theme=theme_words)
         if cues:
             text += " with " + join_words(cues)
@@ -306,6 +320,10 @@ def goal_text(
     templates = {"simple": _SIMPLE_TEMPLATES, "regular": _REGULAR_TEMPLATES, "complex": _COMPLEX_TEMPLATES}[variant]
     template = str(rng.choice(templates))
     return template.format(
-        changes=changes, Changes=changes[:1].upper() + changes[1:], keeps=keeps, theme=theme_words, a=article,
+        changes=changes,
+        Changes=changes[:1].upper() + changes[1:],
+        keeps=keeps,
+        theme=theme_words,
+        a=article,
         Theme=theme_words[:1].upper() + theme_words[1:],
-    )  # fmt: skip
+    )

@@ -93,8 +93,12 @@ class JudgeResult:
     details: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"reward": self.reward, "criteria": dict(self.criteria), "rationale": self.rationale,
-                "details": dict(self.details)}  # fmt: skip
+        return {
+            "reward": self.reward,
+            "criteria": dict(self.criteria),
+            "rationale": self.rationale,
+            "details": dict(self.details),
+        }
 
 
 def _clip(x: float) -> float:
@@ -206,11 +210,15 @@ class ProgrammaticJudge:
         violated = [d for d in goal.preserve if final.get(d) != init.get(d)]
         if violated:
             notes.append("preserved dimensions changed: " + ", ".join(violated))
-        unrequested = [d for d in DIMENSIONS if d not in targets and d not in goal.preserve
-                       and final.get(d) != init.get(d)]  # fmt: skip
+        unrequested = [
+            d for d in DIMENSIONS if d not in targets and d not in goal.preserve and final.get(d) != init.get(d)
+        ]
         theme = _THEMES.get(goal.theme)
-        fitting = [d for d in unrequested if d in EXTRA_DIMS and theme is not None
-                   and final.get(d) in theme.choices.get(d, ())]  # fmt: skip
+        fitting = [
+            d
+            for d in unrequested
+            if d in EXTRA_DIMS and theme is not None and final.get(d) in theme.choices.get(d, ())
+        ]
         plain = [d for d in unrequested if d not in fitting]
         if plain:
             notes.append("unrequested changes: " + ", ".join(plain))
@@ -221,8 +229,13 @@ class ProgrammaticJudge:
         notes += [f"temporal conflict: {c}" for c in sorted(new_temporal)]
         notes += [f"palette clash: {c}" for c in sorted(new_aesthetic)]
 
-        goal_alignment = _clip(5 * target_score**2 - 2.0 * len(violated) - 1.0 * len(plain) - 0.25 * len(fitting)
-                               - 0.75 * len(objects_missing))  # fmt: skip
+        goal_alignment = _clip(
+            5 * target_score**2
+            - 2.0 * len(violated)
+            - 1.0 * len(plain)
+            - 0.25 * len(fitting)
+            - 0.75 * len(objects_missing)
+        )
 
         # --- spatial
         geometry = len([d for d in plain if d in GEOMETRY])
@@ -284,8 +297,11 @@ class ProgrammaticJudge:
 
         # --- aesthetic
         aesthetic = 5.0 - 1.25 * len(new_aesthetic)
-        muddy = [c for c in changes if c.dimension in ("color_grading", "artistic_medium")
-                 and (c.strength < 0.95 or c.gradient is not None)]  # fmt: skip
+        muddy = [
+            c
+            for c in changes
+            if c.dimension in ("color_grading", "artistic_medium") and (c.strength < 0.95 or c.gradient is not None)
+        ]
         aesthetic -= 0.5 * len(muddy)
         if edit is not None and finite:
             if _luma(edit).std() < 0.005:
@@ -318,8 +334,13 @@ class ProgrammaticJudge:
         preservation = kept / sum(weights.values()) if weights else 1.0
         execution = criteria["goal_alignment"] / 5
         consistency = (preservation + criteria["spatial_consistency"] / 5) / 2
-        details.update(target_score=target_score, preservation=preservation, execution=execution,
-                       consistency=consistency, weighted_reward=reward)  # fmt: skip
+        details.update(
+            target_score=target_score,
+            preservation=preservation,
+            execution=execution,
+            consistency=consistency,
+            weighted_reward=reward,
+        )
         if self.cme is not None:
             reward = cme_reward(execution, consistency, self.cme)
         reward = _clip(reward)
@@ -361,11 +382,21 @@ class ProgrammaticJudge:
         return penalty + (0.25 if c.region != region else 0.0)
 
     @staticmethod
-    def _key(goal: StylingGoal, init: StyleContext, final: StyleContext, plan: Plan | None,
-             orig: np.ndarray | None, edit: np.ndarray | None) -> list[int]:  # fmt: skip
+    def _key(
+        goal: StylingGoal,
+        init: StyleContext,
+        final: StyleContext,
+        plan: Plan | None,
+        orig: np.ndarray | None,
+        edit: np.ndarray | None,
+    ) -> list[int]:
         h = hashlib.sha256()
-        payload = {"goal": goal.to_dict(), "initial": init.to_dict(), "final": final.to_dict(),
-                   "plan": plan.to_records() if plan is not None else None}  # fmt: skip
+        payload = {
+            "goal": goal.to_dict(),
+            "initial": init.to_dict(),
+            "final": final.to_dict(),
+            "plan": plan.to_records() if plan is not None else None,
+        }
         h.update(json.dumps(payload, sort_keys=True).encode())
         for image in (orig, edit):
             if image is not None:

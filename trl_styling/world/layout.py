@@ -73,8 +73,16 @@ def draw_tree(cv: Canvas, kind: str, x: float, base: float, h: float, depth: flo
             veg(ellipse(s, x + dx * h, base - h * 0.15, h * 0.18, h * 0.14), leaf, "canopy")
 
 
-def draw_exterior(cv: Canvas, spec: Location, arch: str, era: Era, hy: float, rng: np.random.Generator, seed: int,
-              objects: list[tuple[str, str, int]]) -> np.ndarray:  # fmt: skip
+def draw_exterior(
+    cv: Canvas,
+    spec: Location,
+    arch: str,
+    era: Era,
+    hy: float,
+    rng: np.random.Generator,
+    seed: int,
+    objects: list[tuple[str, str, int]],
+) -> np.ndarray:
     s = cv.size
     if era.sky_prop:
         objects.append(("sky_craft" if era.sky_prop not in ("pterosaur", "birds") else "animal", era.sky_prop, 1))
@@ -177,15 +185,29 @@ def draw_cave_frame(cv: Canvas, seed: int) -> None:
     for _ in range(7):
         x = rng.uniform(0.2, 0.8) * s
         y0 = cy - ry * np.sqrt(max(0.0, 1 - ((x - cx) / rx) ** 2)) - 0.02 * s
-        cv.paint(polygon(s, [(x - 0.02 * s, y0), (x, y0 + rng.uniform(0.06, 0.14) * s), (x + 0.02 * s, y0)]),
-                 (0.30, 0.25, 0.21), BACKDROP, 0.2, tex=0.3)  # fmt: skip
+        cv.paint(
+            polygon(s, [(x - 0.02 * s, y0), (x, y0 + rng.uniform(0.06, 0.14) * s), (x + 0.02 * s, y0)]),
+            (0.30, 0.25, 0.21),
+            BACKDROP,
+            0.2,
+            tex=0.3,
+        )
 
 
 # --- rooms -----------------------------------------------------------------------------------------
 
 
-def draw_room(cv: Canvas, spec: Location, loc: str, arch: str, era: Era, sky: np.ndarray, rng: np.random.Generator,
-          seed: int, objects: list[tuple[str, str, int]]) -> tuple[np.ndarray, tuple[float, float]]:  # fmt: skip
+def draw_room(
+    cv: Canvas,
+    spec: Location,
+    loc: str,
+    arch: str,
+    era: Era,
+    sky: np.ndarray,
+    rng: np.random.Generator,
+    seed: int,
+    objects: list[tuple[str, str, int]],
+) -> tuple[np.ndarray, tuple[float, float]]:
     s = cv.size
     x0, y0, x1, y1 = 0.16 * s, 0.1 * s, 0.84 * s, 0.62 * s
     vp = ((x0 + x1) / 2, (y0 + y1) / 2)

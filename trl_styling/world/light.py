@@ -25,21 +25,47 @@ from .sky import sky_image
 _SUMMER_LEAF = ((0.20, 0.45, 0.15),)
 _SUMMER_GRASS = (0.36, 0.56, 0.24)
 SEASONS: dict[str, dict] = {
-    "spring_blooming": dict(leaf=((0.45, 0.72, 0.30), (0.52, 0.76, 0.34)), grass=(0.46, 0.70, 0.30),
-                            flowers=((1.0, 0.70, 0.82), (1.0, 0.96, 0.96)), bloom=0.25, tint=(1.02, 1.03, 0.97)),
+    "spring_blooming": dict(
+        leaf=((0.45, 0.72, 0.30), (0.52, 0.76, 0.34)),
+        grass=(0.46, 0.70, 0.30),
+        flowers=((1.0, 0.70, 0.82), (1.0, 0.96, 0.96)),
+        bloom=0.25,
+        tint=(1.02, 1.03, 0.97),
+    ),
     "summer_lush": dict(leaf=_SUMMER_LEAF, grass=_SUMMER_GRASS),
-    "autumn_falling": dict(leaf=((0.85, 0.42, 0.10), (0.72, 0.18, 0.08), (0.90, 0.68, 0.14)), grass=(0.56, 0.50, 0.26),
-                           thin=0.25, litter=True, tint=(1.05, 0.98, 0.9)),
-    "winter_snow": dict(leaf=((0.30, 0.25, 0.20),), grass=(0.40, 0.38, 0.32), thin=0.8, snow=True,
-                        tint=(0.94, 1.0, 1.1)),
-    "dry_season": dict(leaf=((0.56, 0.50, 0.22), (0.48, 0.42, 0.20)), grass=(0.78, 0.66, 0.38), thin=0.4,
-                       tint=(1.08, 1.0, 0.86), ground=(1.12, 1.02, 0.85)),
-    "wet_season": dict(leaf=((0.06, 0.34, 0.12),), grass=(0.12, 0.40, 0.14), puddles=True, ground=(0.7, 0.72, 0.75),
-                       tint=(0.94, 0.98, 1.02)),
-    "eternal_spring": dict(leaf=((0.10, 0.80, 0.50), (0.30, 0.88, 0.36)), grass=(0.24, 0.82, 0.45),
-                           flowers=((1.0, 0.35, 0.9), (0.6, 0.45, 1.0), (0.35, 0.95, 1.0), (1.0, 0.9, 0.35)),
-                           bloom=0.3, tint=(1.02, 1.0, 1.06), glow=True),
-}  # fmt: skip
+    "autumn_falling": dict(
+        leaf=((0.85, 0.42, 0.10), (0.72, 0.18, 0.08), (0.90, 0.68, 0.14)),
+        grass=(0.56, 0.50, 0.26),
+        thin=0.25,
+        litter=True,
+        tint=(1.05, 0.98, 0.9),
+    ),
+    "winter_snow": dict(
+        leaf=((0.30, 0.25, 0.20),), grass=(0.40, 0.38, 0.32), thin=0.8, snow=True, tint=(0.94, 1.0, 1.1)
+    ),
+    "dry_season": dict(
+        leaf=((0.56, 0.50, 0.22), (0.48, 0.42, 0.20)),
+        grass=(0.78, 0.66, 0.38),
+        thin=0.4,
+        tint=(1.08, 1.0, 0.86),
+        ground=(1.12, 1.02, 0.85),
+    ),
+    "wet_season": dict(
+        leaf=((0.06, 0.34, 0.12),),
+        grass=(0.12, 0.40, 0.14),
+        puddles=True,
+        ground=(0.7, 0.72, 0.75),
+        tint=(0.94, 0.98, 1.02),
+    ),
+    "eternal_spring": dict(
+        leaf=((0.10, 0.80, 0.50), (0.30, 0.88, 0.36)),
+        grass=(0.24, 0.82, 0.45),
+        flowers=((1.0, 0.35, 0.9), (0.6, 0.45, 1.0), (0.35, 0.95, 1.0), (1.0, 0.9, 0.35)),
+        bloom=0.3,
+        tint=(1.02, 1.0, 1.06),
+        glow=True,
+    ),
+}
 
 
 @lru_cache(maxsize=64)
@@ -50,8 +76,9 @@ def _mix_index(seed: int, size: int) -> np.ndarray:
     return idx
 
 
-def apply_season(image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0,
-                 mask: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+def apply_season(
+    image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Foliage and grass recoloured by the ratio of palettes; thinning, blossoms, leaf litter, snow cover."""
     img = check_image(image, scene)
     tgt, src = resolve("season", value), scene.value("season")
@@ -113,8 +140,9 @@ def apply_season(image: np.ndarray, scene: Scene, value: str | None, strength: f
 # --- time of day ---------------------------------------------------------------------------------------
 
 
-def apply_time_of_day(image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0,
-                      mask: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+def apply_time_of_day(
+    image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Divides out the current light, applies the new one (colour, level, sun side, lamp glow) and
     repaints the sky (gradient, sun or moon, stars)."""
     img = check_image(image, scene)

@@ -9,19 +9,42 @@ from .raster import F32, luminance, sobel, unit_grid
 from .scene import Scene
 
 REGIONS: tuple[str, ...] = (
-    "full_image", "foreground", "background", "top_half", "bottom_half", "center", "edges", "highlights", "shadows",
-    "sky", "ground", "buildings", "vegetation", "water", "backdrop", "objects",
-)  # fmt: skip
+    "full_image",
+    "foreground",
+    "background",
+    "top_half",
+    "bottom_half",
+    "center",
+    "edges",
+    "highlights",
+    "shadows",
+    "sky",
+    "ground",
+    "buildings",
+    "vegetation",
+    "water",
+    "backdrop",
+    "objects",
+)
 GRADIENT_DIRECTIONS: tuple[str, ...] = (
-    "top_to_bottom", "bottom_to_top", "left_to_right", "right_to_left", "center_outward", "edges_inward",
-)  # fmt: skip
+    "top_to_bottom",
+    "bottom_to_top",
+    "left_to_right",
+    "right_to_left",
+    "center_outward",
+    "edges_inward",
+)
 GRADIENT_CURVES: tuple[str, ...] = ("linear", "exponential", "sigmoid")
 BLEND_MODES: tuple[str, ...] = ("normal", "multiply", "screen", "overlay")
 FOREGROUND_DEPTH = 0.35  # near trees / buildings count as foreground with the objects
 # Object categories of the tool vocabulary that are scene layers rather than drawn objects.
 _CATEGORY_LABELS: dict[str, tuple[int, ...]] = {
-    "building": (BUILDING,), "plant": (VEGETATION,), "tree": (VEGETATION,), "sky": (SKY,), "water": (WATER,),
-}  # fmt: skip
+    "building": (BUILDING,),
+    "plant": (VEGETATION,),
+    "tree": (VEGETATION,),
+    "sky": (SKY,),
+    "water": (WATER,),
+}
 
 
 def region_mask(scene: Scene, region: str, image: np.ndarray | None = None) -> np.ndarray:
@@ -83,8 +106,13 @@ def object_mask(scene: Scene, category: str) -> np.ndarray:
     return m.astype(F32)
 
 
-def gradient_mask(size: int | tuple[int, int], direction: str = "top_to_bottom", curve: str = "linear",
-                  start: float = 0.0, end: float = 1.0) -> np.ndarray:  # fmt: skip
+def gradient_mask(
+    size: int | tuple[int, int],
+    direction: str = "top_to_bottom",
+    curve: str = "linear",
+    start: float = 0.0,
+    end: float = 1.0,
+) -> np.ndarray:
     """A ramp from 0 to 1 along ``direction``, shaped by ``curve``, remapped so it starts rising at
     ``start`` and saturates at ``end``. ``center_outward`` is 0 in the middle and 1 at the corners,
     ``edges_inward`` the reverse. Use it as an edit's ``mask`` for a graduated effect."""
@@ -116,8 +144,9 @@ def gradient_mask(size: int | tuple[int, int], direction: str = "top_to_bottom",
     return np.clip(out, 0, 1).astype(F32)
 
 
-def blend(a: np.ndarray, b: np.ndarray, mode: str = "normal", opacity: float = 1.0,
-          mask: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+def blend(
+    a: np.ndarray, b: np.ndarray, mode: str = "normal", opacity: float = 1.0, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Composites ``b`` over ``a`` with a blend mode at ``opacity`` (times an optional mask)."""
     a = np.asarray(a, F32)
     b = np.asarray(b, F32)

@@ -28,12 +28,33 @@ from .raster import (
 )
 
 # The "Sweetie 16" palette: 16 colours with greens and sky blues, so landscapes stay landscapes.
-PIXEL_PALETTE = np.asarray(
-    [[int(h[i : i + 2], 16) for i in (0, 2, 4)] for h in (
-        "1a1c2c", "5d275d", "b13e53", "ef7d57", "ffcd75", "a7f070", "38b764", "257179",
-        "29366f", "3b5dc9", "41a6f6", "73eff7", "f4f4f4", "94b0c2", "566c86", "333c57")],
-    F32,
-) / 255.0  # fmt: skip
+PIXEL_PALETTE = (
+    np.asarray(
+        [
+            [int(h[i : i + 2], 16) for i in (0, 2, 4)]
+            for h in (
+                "1a1c2c",
+                "5d275d",
+                "b13e53",
+                "ef7d57",
+                "ffcd75",
+                "a7f070",
+                "38b764",
+                "257179",
+                "29366f",
+                "3b5dc9",
+                "41a6f6",
+                "73eff7",
+                "f4f4f4",
+                "94b0c2",
+                "566c86",
+                "333c57",
+            )
+        ],
+        F32,
+    )
+    / 255.0
+)
 
 
 def kuwahara(img: np.ndarray, r: int) -> np.ndarray:

@@ -48,9 +48,17 @@ MAX_STEPS = 5
 DIM_TOOLS: dict[str, str] = {dim: tool for tool, (dim, _, _) in ATOMIC_TOOLS.items()}
 
 # Extras an attentive teacher fills in, derived from the target value.
-_SKY = {"dawn_first_light": "pale_dawn", "morning_golden": "golden_orange", "midday_overhead": "clear_blue",
-        "afternoon_warm": "clear_blue", "sunset_golden": "golden_orange", "dusk_twilight": "pink_purple",
-        "night_moonlit": "deep_blue", "night_starlit": "dark_starry", "overcast_diffuse": "gray_overcast"}  # fmt: skip
+_SKY = {
+    "dawn_first_light": "pale_dawn",
+    "morning_golden": "golden_orange",
+    "midday_overhead": "clear_blue",
+    "afternoon_warm": "clear_blue",
+    "sunset_golden": "golden_orange",
+    "dusk_twilight": "pink_purple",
+    "night_moonlit": "deep_blue",
+    "night_starlit": "dark_starry",
+    "overcast_diffuse": "gray_overcast",
+}
 _HEAVY = ("heavy_rain", "thunderstorm", "blizzard", "dust_storm", "fog_heavy")
 _LIGHT = ("light_rain", "light_snow", "mist_light", "partly_cloudy", "hazy")
 _WARM = ("warm_cinematic", "sepia_vintage", "teal_orange")
@@ -95,8 +103,14 @@ def _hosts(spec: ToolSpec, dim: str, value: str, state: dict[str, str | None], p
     """Whether ``spec`` can set ``dim`` with its anchor kept at its current value (a no-op anchor)."""
     props, anchor = spec.parameters["properties"], spec.required[0]
     current = state.get(anchor)
-    return (dim in spec.affects and dim != anchor and value in props[dim]["enum"] and anchor not in preserve
-            and current is not None and current in props[anchor]["enum"])  # fmt: skip
+    return (
+        dim in spec.affects
+        and dim != anchor
+        and value in props[dim]["enum"]
+        and anchor not in preserve
+        and current is not None
+        and current in props[anchor]["enum"]
+    )
 
 
 def styling_cover(
@@ -154,11 +168,19 @@ def build_plan(
         excluded = COMPLEMENT[region]
         steps.append(PlanStep(region_reasoning(region, excluded, rng), "exclude_region", {"region_type": excluded}))
     if preserve and "preserve_attribute" in lib:
-        steps.append(PlanStep(preserve_reasoning(list(preserve), state, rng), "preserve_attribute",
-                              {"attributes_to_preserve": list(preserve)}))  # fmt: skip
+        steps.append(
+            PlanStep(
+                preserve_reasoning(list(preserve), state, rng),
+                "preserve_attribute",
+                {"attributes_to_preserve": list(preserve)},
+            )
+        )
     if objects and "preserve_object_category" in lib:
-        steps.append(PlanStep(objects_reasoning(list(objects), rng), "preserve_object_category",
-                              {"object_categories": list(objects)}))  # fmt: skip
+        steps.append(
+            PlanStep(
+                objects_reasoning(list(objects), rng), "preserve_object_category", {"object_categories": list(objects)}
+            )
+        )
 
     keyed: list[tuple[float, PlanStep]] = []  # (canonical index of the first dimension it changes, step)
     remaining = list(changes)
@@ -178,8 +200,14 @@ def build_plan(
                 key = max(_key([d for d in sets if d != anchor]), _key([anchor]) + 0.5)
             else:
                 key = _key(moved)
-            keyed.append((key, _styling_step(name, sets, {**state, **_after_anchor(anchor, sets)}, goal, preserve,
-                                             objects, region, rng)))  # fmt: skip
+            keyed.append(
+                (
+                    key,
+                    _styling_step(
+                        name, sets, {**state, **_after_anchor(anchor, sets)}, goal, preserve, objects, region, rng
+                    ),
+                )
+            )
             for d, v in sets.items():
                 if (d, v) in remaining and first.get(d) == v:
                     remaining.remove((d, v))
@@ -202,9 +230,15 @@ def _key(dims: list[str]) -> float:
 
 
 def _styling_step(
-    name: str, sets: dict[str, str], state: dict[str, str | None], goal: StylingGoal, preserve: tuple[str, ...],
-    objects: tuple[str, ...], region: str | None, rng: np.random.Generator | None,
-) -> PlanStep:  # fmt: skip
+    name: str,
+    sets: dict[str, str],
+    state: dict[str, str | None],
+    goal: StylingGoal,
+    preserve: tuple[str, ...],
+    objects: tuple[str, ...],
+    region: str | None,
+    rng: np.random.Generator | None,
+) -> PlanStep:
     args: dict[str, Any] = dict(sets)
     notes = []
     keep = [d for d in preserve if d not in sets]  # a call may not preserve what it sets (validator rule)
@@ -223,9 +257,14 @@ def _styling_step(
 
 
 def _atomic_steps(
-    changes: list[Change], state: dict[str, str | None], goal: StylingGoal, lib: ToolLibrary, budget: int,
-    rng: np.random.Generator | None, bundle_prob: float,
-) -> list[tuple[float, PlanStep]]:  # fmt: skip
+    changes: list[Change],
+    state: dict[str, str | None],
+    goal: StylingGoal,
+    lib: ToolLibrary,
+    budget: int,
+    rng: np.random.Generator | None,
+    bundle_prob: float,
+) -> list[tuple[float, PlanStep]]:
     groups: list[list[Change]] = [[c] for c in changes]
     can_bundle = "parallel_transform" in lib and "sequence_transform" in lib
     if can_bundle:
@@ -266,5 +305,13 @@ def oracle_plan(
 ) -> Plan:
     """The plan a perfect teacher writes for ``goal`` (see the module docstring); deterministic without ``rng``."""
     changes = [(d, goal.targets[d]) for d in CANONICAL_ORDER if d in goal.targets]
-    return build_plan(context, goal, changes, library, preserve=goal.preserve, objects=goal.preserve_objects,
-                      region=goal.region, rng=rng)  # fmt: skip
+    return build_plan(
+        context,
+        goal,
+        changes,
+        library,
+        preserve=goal.preserve,
+        objects=goal.preserve_objects,
+        region=goal.region,
+        rng=rng,
+    )

@@ -32,28 +32,139 @@ class Era:
 
 
 ERAS: dict[str, Era] = {
-    "prehistoric": Era((0.50, 0.38, 0.26), 0.65, 0.32, (0.07, 0.05, 0.04), (1.0, 0.55, 0.2), (0.46, 0.36, 0.24),
-                       "dirt", "mammoth", "campfire", (0.45, 0.30, 0.18), "pterosaur"),
-    "ancient_classical": Era((0.88, 0.80, 0.62), 0.5, 0.14, (0.12, 0.09, 0.06), (1.0, 0.6, 0.25),
-                             (0.80, 0.74, 0.60), "slabs", "chariot", "brazier", (0.95, 0.93, 0.88), None),
-    "medieval_dark_ages": Era((0.38, 0.36, 0.34), 0.55, 0.28, (0.14, 0.10, 0.07), (1.0, 0.62, 0.25),
-                              (0.40, 0.32, 0.22), "dirt", "cart", "torch", (0.35, 0.40, 0.25), "birds"),
-    "renaissance": Era((0.82, 0.56, 0.36), 0.5, 0.12, (0.22, 0.24, 0.28), (1.0, 0.72, 0.35), (0.62, 0.52, 0.42),
-                       "cobble", "carriage", "lantern", (0.65, 0.12, 0.15), "kite"),
-    "victorian_1800s": Era((0.48, 0.24, 0.19), 0.55, 0.18, (0.18, 0.20, 0.24), (1.0, 0.78, 0.42),
-                           (0.34, 0.32, 0.32), "cobble", "hansom", "gas_lamp", (0.12, 0.12, 0.14), "smoke"),
-    "early_1900s": Era((0.62, 0.50, 0.40), 0.45, 0.12, (0.25, 0.27, 0.30), (1.0, 0.85, 0.55), (0.42, 0.40, 0.38),
-                       "asphalt", "model_t", "electric_lamp", (0.35, 0.30, 0.26), "airship"),
-    "mid_century_1950s": Era((0.72, 0.88, 0.82), 0.5, 0.05, (0.40, 0.55, 0.60), (1.0, 0.88, 0.6),
-                             (0.36, 0.36, 0.38), "asphalt", "fifties_car", "cobra_lamp", (0.95, 0.55, 0.6), "jet"),
-    "modern_2000s": Era((0.5, 0.5, 0.5), 0.0, 0.06, (0.30, 0.42, 0.54), (1.0, 0.90, 0.72), (0.30, 0.30, 0.32),
-                        "asphalt", "sedan", "led_pole", (0.20, 0.30, 0.55), "airliner"),
-    "near_future_2050s": Era((0.93, 0.96, 1.0), 0.55, 0.02, (0.45, 0.70, 0.85), (0.7, 0.95, 1.0),
-                             (0.55, 0.58, 0.62), "glow", "pod_car", "light_pillar", (0.92, 0.94, 0.96), "drones",
-                             (0.2, 0.9, 1.0)),
-    "far_future_2200s": Era((0.66, 0.70, 0.82), 0.6, 0.0, (0.55, 0.35, 0.85), (0.9, 0.5, 1.0), (0.20, 0.18, 0.30),
-                            "glow", "hover_car", "orb", (0.75, 0.78, 0.85), "spaceship", (1.0, 0.3, 0.9)),
-}  # fmt: skip
+    "prehistoric": Era(
+        (0.50, 0.38, 0.26),
+        0.65,
+        0.32,
+        (0.07, 0.05, 0.04),
+        (1.0, 0.55, 0.2),
+        (0.46, 0.36, 0.24),
+        "dirt",
+        "mammoth",
+        "campfire",
+        (0.45, 0.30, 0.18),
+        "pterosaur",
+    ),
+    "ancient_classical": Era(
+        (0.88, 0.80, 0.62),
+        0.5,
+        0.14,
+        (0.12, 0.09, 0.06),
+        (1.0, 0.6, 0.25),
+        (0.80, 0.74, 0.60),
+        "slabs",
+        "chariot",
+        "brazier",
+        (0.95, 0.93, 0.88),
+        None,
+    ),
+    "medieval_dark_ages": Era(
+        (0.38, 0.36, 0.34),
+        0.55,
+        0.28,
+        (0.14, 0.10, 0.07),
+        (1.0, 0.62, 0.25),
+        (0.40, 0.32, 0.22),
+        "dirt",
+        "cart",
+        "torch",
+        (0.35, 0.40, 0.25),
+        "birds",
+    ),
+    "renaissance": Era(
+        (0.82, 0.56, 0.36),
+        0.5,
+        0.12,
+        (0.22, 0.24, 0.28),
+        (1.0, 0.72, 0.35),
+        (0.62, 0.52, 0.42),
+        "cobble",
+        "carriage",
+        "lantern",
+        (0.65, 0.12, 0.15),
+        "kite",
+    ),
+    "victorian_1800s": Era(
+        (0.48, 0.24, 0.19),
+        0.55,
+        0.18,
+        (0.18, 0.20, 0.24),
+        (1.0, 0.78, 0.42),
+        (0.34, 0.32, 0.32),
+        "cobble",
+        "hansom",
+        "gas_lamp",
+        (0.12, 0.12, 0.14),
+        "smoke",
+    ),
+    "early_1900s": Era(
+        (0.62, 0.50, 0.40),
+        0.45,
+        0.12,
+        (0.25, 0.27, 0.30),
+        (1.0, 0.85, 0.55),
+        (0.42, 0.40, 0.38),
+        "asphalt",
+        "model_t",
+        "electric_lamp",
+        (0.35, 0.30, 0.26),
+        "airship",
+    ),
+    "mid_century_1950s": Era(
+        (0.72, 0.88, 0.82),
+        0.5,
+        0.05,
+        (0.40, 0.55, 0.60),
+        (1.0, 0.88, 0.6),
+        (0.36, 0.36, 0.38),
+        "asphalt",
+        "fifties_car",
+        "cobra_lamp",
+        (0.95, 0.55, 0.6),
+        "jet",
+    ),
+    "modern_2000s": Era(
+        (0.5, 0.5, 0.5),
+        0.0,
+        0.06,
+        (0.30, 0.42, 0.54),
+        (1.0, 0.90, 0.72),
+        (0.30, 0.30, 0.32),
+        "asphalt",
+        "sedan",
+        "led_pole",
+        (0.20, 0.30, 0.55),
+        "airliner",
+    ),
+    "near_future_2050s": Era(
+        (0.93, 0.96, 1.0),
+        0.55,
+        0.02,
+        (0.45, 0.70, 0.85),
+        (0.7, 0.95, 1.0),
+        (0.55, 0.58, 0.62),
+        "glow",
+        "pod_car",
+        "light_pillar",
+        (0.92, 0.94, 0.96),
+        "drones",
+        (0.2, 0.9, 1.0),
+    ),
+    "far_future_2200s": Era(
+        (0.66, 0.70, 0.82),
+        0.6,
+        0.0,
+        (0.55, 0.35, 0.85),
+        (0.9, 0.5, 1.0),
+        (0.20, 0.18, 0.30),
+        "glow",
+        "hover_car",
+        "orb",
+        (0.75, 0.78, 0.85),
+        "spaceship",
+        (1.0, 0.3, 0.9),
+    ),
+}
 
 
 def material(color: RGB, era: Era) -> np.ndarray:
@@ -72,8 +183,10 @@ def draw_vehicle(cv: Canvas, era: Era, x: float, base: float, w: float, depth: f
         for k in range(n):
             cx = x - w * 0.32 + k * (w * 0.64 / max(n - 1, 1))
             p(ellipse(s, cx, base - r, r, r), col)
-            p(ellipse(s, cx, base - r, r * (0.75 if spokes else 0.45), r * (0.75 if spokes else 0.45)),
-              (0.55, 0.45, 0.3) if spokes else (0.7, 0.7, 0.72))  # fmt: skip
+            p(
+                ellipse(s, cx, base - r, r * (0.75 if spokes else 0.45), r * (0.75 if spokes else 0.45)),
+                (0.55, 0.45, 0.3) if spokes else (0.7, 0.7, 0.72),
+            )
 
     def horse(hx: float) -> None:
         p(ellipse(s, hx, base - h * 0.9, w * 0.2, h * 0.3), (0.40, 0.26, 0.16))
@@ -89,8 +202,12 @@ def draw_vehicle(cv: Canvas, era: Era, x: float, base: float, w: float, depth: f
             p(rect(s, x + w * dx - w * 0.05, base - h * 0.6, x + w * dx + w * 0.05, base), (0.36, 0.24, 0.15))
         return "animal"
     if kind in ("chariot", "cart", "carriage", "hansom"):
-        body = {"chariot": (0.72, 0.52, 0.22), "cart": (0.45, 0.32, 0.18), "carriage": (0.6, 0.12, 0.12),
-                "hansom": (0.08, 0.08, 0.1)}[kind]  # fmt: skip
+        body = {
+            "chariot": (0.72, 0.52, 0.22),
+            "cart": (0.45, 0.32, 0.18),
+            "carriage": (0.6, 0.12, 0.12),
+            "hansom": (0.08, 0.08, 0.1),
+        }[kind]
         top = base - h * (1.5 if kind in ("carriage", "hansom") else 1.0)
         p(rect(s, x - w * 0.3, top, x + w * 0.2, base - h * 0.45), body, tex=0.15)
         if kind == "carriage":
@@ -109,21 +226,38 @@ def draw_vehicle(cv: Canvas, era: Era, x: float, base: float, w: float, depth: f
     if kind == "fifties_car":
         p(ellipse(s, x, base - h * 0.7, w * 0.5, h * 0.42), (0.35, 0.75, 0.72))
         p(ellipse(s, x - w * 0.05, base - h * 1.05, w * 0.25, h * 0.35), (0.95, 0.92, 0.85))
-        p(polygon(s, [(x - w * 0.5, base - h * 0.6), (x - w * 0.42, base - h * 1.15), (x - w * 0.3, base - h * 0.6)]),
-          (0.35, 0.75, 0.72))  # fmt: skip
+        p(
+            polygon(
+                s, [(x - w * 0.5, base - h * 0.6), (x - w * 0.42, base - h * 1.15), (x - w * 0.3, base - h * 0.6)]
+            ),
+            (0.35, 0.75, 0.72),
+        )
         wheels(2, h * 0.3, (0.08, 0.08, 0.08))
         return "vehicle"
     if kind == "sedan":
         p(rect(s, x - w * 0.48, base - h * 0.95, x + w * 0.48, base - h * 0.35), (0.75, 0.12, 0.1))
-        p(polygon(s, [(x - w * 0.3, base - h * 0.9), (x - w * 0.18, base - h * 1.45), (x + w * 0.18, base - h * 1.45),
-                      (x + w * 0.32, base - h * 0.9)]), (0.2, 0.25, 0.32))  # fmt: skip
+        p(
+            polygon(
+                s,
+                [
+                    (x - w * 0.3, base - h * 0.9),
+                    (x - w * 0.18, base - h * 1.45),
+                    (x + w * 0.18, base - h * 1.45),
+                    (x + w * 0.32, base - h * 0.9),
+                ],
+            ),
+            (0.2, 0.25, 0.32),
+        )
         wheels(2, h * 0.3, (0.05, 0.05, 0.05))
         return "vehicle"
     if kind == "pod_car":
         p(ellipse(s, x, base - h * 0.85, w * 0.48, h * 0.6), (0.95, 0.96, 0.98))
         p(ellipse(s, x + w * 0.08, base - h * 1.0, w * 0.22, h * 0.25), (0.3, 0.6, 0.75))
-        p(rect(s, x - w * 0.45, base - h * 0.6, x + w * 0.45, base - h * 0.52), era.strip or (0.2, 0.9, 1.0),
-          emit=era.strip)  # fmt: skip
+        p(
+            rect(s, x - w * 0.45, base - h * 0.6, x + w * 0.45, base - h * 0.52),
+            era.strip or (0.2, 0.9, 1.0),
+            emit=era.strip,
+        )
         wheels(2, h * 0.2, (0.15, 0.15, 0.18))
         return "vehicle"
     # hover_car: chrome teardrop riding on a glow, no wheels
@@ -145,8 +279,11 @@ def draw_lamp(cv: Canvas, era: Era, x: float, base: float, h: float, depth: floa
                 segment(s, x - h * 0.15, base - h * 0.02 + a, x + h * 0.15, base - h * 0.06 - a, h * 0.03),
                 (0.3, 0.2, 0.1),
             )
-        p(polygon(s, [(x - h * 0.1, base - h * 0.05), (x, base - h * 0.35), (x + h * 0.1, base - h * 0.05)]),
-          (1.0, 0.55, 0.15), emit=(1.0, 0.55, 0.15))  # fmt: skip
+        p(
+            polygon(s, [(x - h * 0.1, base - h * 0.05), (x, base - h * 0.35), (x + h * 0.1, base - h * 0.05)]),
+            (1.0, 0.55, 0.15),
+            emit=(1.0, 0.55, 0.15),
+        )
         return
     pole = {
         "brazier": (0.5, 0.4, 0.25),
@@ -206,8 +343,18 @@ def draw_person(cv: Canvas, era: Era, x: float, base: float, h: float, depth: fl
     p = lambda st, col: cv.paint(st, col, OBJECT, depth, obj=obj)  # noqa: E731
     p(rect(s, x - h * 0.09, base - h * 0.45, x - h * 0.02, base), (0.15, 0.15, 0.2))
     p(rect(s, x + h * 0.02, base - h * 0.45, x + h * 0.09, base), (0.15, 0.15, 0.2))
-    p(polygon(s, [(x - h * 0.14, base - h * 0.42), (x - h * 0.12, base - h * 0.82), (x + h * 0.12, base - h * 0.82),
-                  (x + h * 0.14, base - h * 0.42)]), era.clothes)  # fmt: skip
+    p(
+        polygon(
+            s,
+            [
+                (x - h * 0.14, base - h * 0.42),
+                (x - h * 0.12, base - h * 0.82),
+                (x + h * 0.12, base - h * 0.82),
+                (x + h * 0.14, base - h * 0.42),
+            ],
+        ),
+        era.clothes,
+    )
     p(ellipse(s, x, base - h * 0.9, h * 0.08, h * 0.09), (0.85, 0.66, 0.52))
     if era.vehicle == "hansom":  # a top hat says "1800s" at 256 px better than any suit
         p(rect(s, x - h * 0.06, base - h * 1.12, x + h * 0.06, base - h * 0.96), (0.05, 0.05, 0.05))
@@ -223,8 +370,10 @@ def draw_sky_prop(cv: Canvas, era: Era, horizon: float, rng: np.random.Generator
         k = 2 if kind == "pterosaur" else 3
         for i in range(k):
             bx, by, r = x + i * 14 * u, y + (i % 2) * 6 * u, (7 if kind == "pterosaur" else 3.5) * u
-            p(polygon(s, [(bx - r, by - r * 0.3), (bx, by + r * 0.2), (bx + r, by - r * 0.3), (bx, by - r * 0.05)]),
-              (0.15, 0.12, 0.12))  # fmt: skip
+            p(
+                polygon(s, [(bx - r, by - r * 0.3), (bx, by + r * 0.2), (bx + r, by - r * 0.3), (bx, by - r * 0.05)]),
+                (0.15, 0.12, 0.12),
+            )
     elif kind == "kite":
         p(polygon(s, [(x, y - 6 * u), (x + 5 * u, y), (x, y + 8 * u), (x - 5 * u, y)]), (0.85, 0.2, 0.2))
     elif kind == "smoke":

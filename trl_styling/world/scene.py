@@ -26,8 +26,14 @@ RGB = tuple[float, float, float]
 
 GEOMETRY_DIMENSIONS: tuple[str, ...] = ("location", "architecture", "time_period")
 STYLE_DIMENSIONS: tuple[str, ...] = (
-    "season", "time_of_day", "weather", "mood_lighting", "atmospheric_effects", "color_grading", "artistic_medium",
-)  # fmt: skip
+    "season",
+    "time_of_day",
+    "weather",
+    "mood_lighting",
+    "atmospheric_effects",
+    "color_grading",
+    "artistic_medium",
+)
 # The one execution order shared by render_scene and the edit pipeline: geometry first, then the
 # content-level looks (season before light, light before the weather that it tints), then global
 # tone (mood), atmosphere over the lit scene, grading on the finished photo, the medium last because
@@ -152,10 +158,21 @@ def build_scene(context: StyleContext, seed: int = 0, size: int = 256) -> Scene:
     rgb = np.clip(cv.rgb, 0, 1)
     ctx = StyleContext(location=context.location, architecture=context.architecture, time_period=context.time_period)
     return Scene(
-        context=ctx, seed=int(seed), size=s, base=rgb, label=cv.label, depth=np.clip(cv.depth, 0, 1),
-        object_id=cv.obj, objects=tuple(objs), tags=cv.tags, emission=np.clip(cv.emit, 0, 1),
-        behind_vegetation=np.clip(behind, 0, 1), horizon=float(horizon), enclosure=spec.kind, anchor=anchor,
-    )  # fmt: skip
+        context=ctx,
+        seed=int(seed),
+        size=s,
+        base=rgb,
+        label=cv.label,
+        depth=np.clip(cv.depth, 0, 1),
+        object_id=cv.obj,
+        objects=tuple(objs),
+        tags=cv.tags,
+        emission=np.clip(cv.emit, 0, 1),
+        behind_vegetation=np.clip(behind, 0, 1),
+        horizon=float(horizon),
+        enclosure=spec.kind,
+        anchor=anchor,
+    )
 
 
 def rebuild_scene(scene: Scene, dim: str, value: str | None) -> Scene:

@@ -25,12 +25,17 @@ from trl_styling.world.themes import COMPLEX_THEMES, REGULAR_THEMES
 
 # Dimensions a hurried teacher confuses (the tool it reaches for instead of the right one).
 CONFUSABLE: dict[str, tuple[str, ...]] = {
-    "location": ("architecture",), "architecture": ("location", "time_period"), "time_period": ("architecture",),
-    "time_of_day": ("mood_lighting", "color_grading"), "season": ("weather", "atmospheric_effects"),
-    "weather": ("atmospheric_effects", "season"), "mood_lighting": ("color_grading", "time_of_day"),
-    "color_grading": ("mood_lighting", "artistic_medium"), "artistic_medium": ("color_grading",),
+    "location": ("architecture",),
+    "architecture": ("location", "time_period"),
+    "time_period": ("architecture",),
+    "time_of_day": ("mood_lighting", "color_grading"),
+    "season": ("weather", "atmospheric_effects"),
+    "weather": ("atmospheric_effects", "season"),
+    "mood_lighting": ("color_grading", "time_of_day"),
+    "color_grading": ("mood_lighting", "artistic_medium"),
+    "artistic_medium": ("color_grading",),
     "atmospheric_effects": ("weather", "mood_lighting"),
-}  # fmt: skip
+}
 _THEMES = {**REGULAR_THEMES, **COMPLEX_THEMES}
 _REASSERT = (
     "To be safe, {dim} is set to {value} again so it cannot drift.",
@@ -77,8 +82,14 @@ class TeacherNoise:
         within-group std): simple 4.03 / 0.75 / 63% / 0.51, regular 3.58 / 0.61 / 48% / 0.44, complex
         3.71 / 0.66 / 55% / 0.47 (the paper: simple 3.92 and 62%, regular 3.74 and 48%).
         """
-        return cls(wrong_value=0.25, wrong_tool=0.1, missing_step=0.12, redundant_step=0.3,
-                   broken_preservation=0.4, shuffled_order=0.3)  # fmt: skip
+        return cls(
+            wrong_value=0.25,
+            wrong_tool=0.1,
+            missing_step=0.12,
+            redundant_step=0.3,
+            broken_preservation=0.4,
+            shuffled_order=0.3,
+        )
 
 
 class RuleTeacher:
@@ -142,8 +153,9 @@ class RuleTeacher:
                 free = [d for d in DIMENSIONS if d not in goal.targets and d not in {c for c, _ in changes}]
                 dim = str(rng.choice(free))
                 changes.append((dim, self._other_value(context, dim, (), rng)))
-        plan = build_plan(context, goal, changes, self.library, preserve=preserve, objects=objects, region=region,
-                          rng=rng)  # fmt: skip
+        plan = build_plan(
+            context, goal, changes, self.library, preserve=preserve, objects=objects, region=region, rng=rng
+        )
         steps = list(plan.steps)
         if rng.random() < noise.redundant_step and len(steps) < MAX_STEPS:
             applied.append("redundant_step")

@@ -28,11 +28,12 @@ MOODS: dict[str, dict] = {
     "melancholic_muted": dict(sat=0.42, gain=(0.9, 0.95, 1.03), contrast=0.85, gamma=1.12, lift=(0.03, 0.035, 0.05)),
     "ominous_dark": dict(gamma=2.0, gain=(1.05, 0.78, 0.74), vignette=0.8, contrast=1.3, sat=0.8),
     "serene_peaceful": dict(gain=(0.93, 1.04, 1.02), lift=(0.05, 0.07, 0.07), contrast=0.86, bloom=0.15, gamma=0.9),
-}  # fmt: skip
+}
 
 
-def apply_mood_lighting(image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0,
-                        mask: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+def apply_mood_lighting(
+    image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Contrast, tint, lift, bloom and vignette curves."""
     img = check_image(image, scene)
     tgt = resolve("mood_lighting", value)
@@ -57,11 +58,12 @@ GRADES: dict[str, dict] = {
     "desaturated_muted": dict(sat=0.2, lift=(0.12, 0.12, 0.12), contrast=0.78),
     "neon_bright": dict(sat=2.2, gain=(1.15, 0.86, 1.22), gamma=0.82, contrast=1.2),
     "pastel_soft": dict(sat=0.6, gain=(1.02, 0.97, 1.03), lift=(0.36, 0.34, 0.36), contrast=0.9),
-}  # fmt: skip
+}
 
 
-def apply_color_grading(image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0,
-                        mask: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+def apply_color_grading(
+    image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0, mask: np.ndarray | None = None
+) -> np.ndarray:
     """LUT-like colour transforms: monochrome toning, split toning, gains, curves, saturation, fades."""
     img = check_image(image, scene)
     tgt = resolve("color_grading", value)

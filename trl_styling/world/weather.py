@@ -30,25 +30,57 @@ WEATHER: dict[str, dict] = {
     "clear_sky": {},
     "partly_cloudy": dict(cover=0.45, cloud=(0.98, 0.98, 0.99)),
     "overcast_gray": dict(cover=1.0, cloud=(0.64, 0.65, 0.68), dim=0.8, sat=0.6, contrast=0.85),
-    "light_rain": dict(cover=1.0, cloud=(0.55, 0.57, 0.60), dim=0.75, sat=0.7, rain=(0.004, 0.35), wet=0.25,
-                       fog=(0.15, (0.6, 0.62, 0.66))),
-    "heavy_rain": dict(cover=1.0, cloud=(0.36, 0.38, 0.42), dim=0.58, sat=0.55, rain=(0.014, 0.5), wet=0.45,
-                       fog=(0.4, (0.45, 0.47, 0.5))),
-    "thunderstorm": dict(cover=1.0, cloud=(0.2, 0.19, 0.27), dim=0.42, sat=0.6, tint=(0.95, 0.9, 1.12),
-                         rain=(0.01, 0.45), wet=0.4, lightning=True, fog=(0.2, (0.3, 0.28, 0.38))),
-    "light_snow": dict(cover=0.9, cloud=(0.82, 0.84, 0.88), dim=0.95, sat=0.8, tint=(0.96, 0.99, 1.05),
-                       snow=(1200, 1)),
-    "blizzard": dict(cover=1.0, cloud=(0.88, 0.9, 0.93), sat=0.5, contrast=0.8, snow=(5000, 1),
-                     fog=(0.62, (0.9, 0.92, 0.95)), streaks=True),
+    "light_rain": dict(
+        cover=1.0,
+        cloud=(0.55, 0.57, 0.60),
+        dim=0.75,
+        sat=0.7,
+        rain=(0.004, 0.35),
+        wet=0.25,
+        fog=(0.15, (0.6, 0.62, 0.66)),
+    ),
+    "heavy_rain": dict(
+        cover=1.0,
+        cloud=(0.36, 0.38, 0.42),
+        dim=0.58,
+        sat=0.55,
+        rain=(0.014, 0.5),
+        wet=0.45,
+        fog=(0.4, (0.45, 0.47, 0.5)),
+    ),
+    "thunderstorm": dict(
+        cover=1.0,
+        cloud=(0.2, 0.19, 0.27),
+        dim=0.42,
+        sat=0.6,
+        tint=(0.95, 0.9, 1.12),
+        rain=(0.01, 0.45),
+        wet=0.4,
+        lightning=True,
+        fog=(0.2, (0.3, 0.28, 0.38)),
+    ),
+    "light_snow": dict(
+        cover=0.9, cloud=(0.82, 0.84, 0.88), dim=0.95, sat=0.8, tint=(0.96, 0.99, 1.05), snow=(1200, 1)
+    ),
+    "blizzard": dict(
+        cover=1.0,
+        cloud=(0.88, 0.9, 0.93),
+        sat=0.5,
+        contrast=0.8,
+        snow=(5000, 1),
+        fog=(0.62, (0.9, 0.92, 0.95)),
+        streaks=True,
+    ),
     "fog_heavy": dict(fog=(0.9, (0.8, 0.81, 0.83)), sat=0.7, fog_power=0.8),
     "mist_light": dict(mist=0.5, sat=0.92),
     "dust_storm": dict(fog=(0.78, (0.78, 0.55, 0.32)), tint=(1.12, 0.95, 0.72), sat=0.8, dust=True, fog_power=0.9),
     "hazy": dict(fog=(0.4, (0.92, 0.9, 0.84)), contrast=0.82, sat=0.85, fog_power=1.5),
-}  # fmt: skip
+}
 
 
-def apply_weather(image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0,
-                  mask: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+def apply_weather(
+    image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Clouds in the sky, dimming and desaturation, rain streaks, snowflakes, fog, lightning, dust."""
     img = check_image(image, scene)
     tgt = resolve("weather", value)
@@ -127,8 +159,9 @@ def _source_xy(scene: Scene) -> tuple[float, float]:
     return float(np.clip(x, 0.05 * s, 0.95 * s)), float(np.clip(y, 0.04 * s, 0.9 * s))
 
 
-def apply_atmospheric_effects(image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0,
-                              mask: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+def apply_atmospheric_effects(
+    image: np.ndarray, scene: Scene, value: str | None, strength: float = 1.0, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Fog, mist and haze blends; dust, smoke, embers, sparkles, snow and lens drops; flares and rays."""
     img = check_image(image, scene)
     tgt = resolve("atmospheric_effects", value)

@@ -102,8 +102,9 @@ def resolve_device(device: str | None) -> str:
     try:
         torch.device(device)
     except (RuntimeError, TypeError) as error:
-        raise DiffusersBackendError(f"device must be a torch device such as 'cuda', 'cuda:1' or 'cpu', "
-                                    f"got {device!r}.") from error  # fmt: skip
+        raise DiffusersBackendError(
+            f"device must be a torch device such as 'cuda', 'cuda:1' or 'cpu', got {device!r}."
+        ) from error
     return str(device)
 
 
@@ -153,8 +154,12 @@ def _auto_class(task: str, class_name: str) -> Any | None:
     """The AutoPipeline of ``task`` when diffusers maps the repository's pipeline family to that task."""
     from diffusers.pipelines import auto_pipeline
 
-    families = {family for mapping in auto_pipeline.SUPPORTED_TASKS_MAPPINGS
-                for family, cls in mapping.items() if cls.__name__ == class_name}  # fmt: skip
+    families = {
+        family
+        for mapping in auto_pipeline.SUPPORTED_TASKS_MAPPINGS
+        for family, cls in mapping.items()
+        if cls.__name__ == class_name
+    }
     if task == "text2image":
         mapping, auto = auto_pipeline.AUTO_TEXT2IMAGE_PIPELINES_MAPPING, auto_pipeline.AutoPipelineForText2Image
     else:
@@ -167,8 +172,9 @@ def load_llama_encoder(model: str, dtype: Any) -> dict[str, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model)
-    encoder = AutoModelForCausalLM.from_pretrained(model, dtype=dtype, output_hidden_states=True,
-                                                   output_attentions=True)  # fmt: skip
+    encoder = AutoModelForCausalLM.from_pretrained(
+        model, dtype=dtype, output_hidden_states=True, output_attentions=True
+    )
     return {"tokenizer_4": tokenizer, "text_encoder_4": encoder}
 
 
@@ -201,14 +207,17 @@ class _DiffusersBackend:
         self.model = model
         self.device = resolve_device(device)
         if offload != "none" and self.device == "cpu":
-            raise DiffusersBackendError(f"offload={offload!r} moves models between the CPU and an accelerator; "
-                                        "it needs a GPU device (or use offload='none').")  # fmt: skip
+            raise DiffusersBackendError(
+                f"offload={offload!r} moves models between the CPU and an accelerator; "
+                "it needs a GPU device (or use offload='none')."
+            )
         self.dtype = resolve_dtype(dtype, self.device)
         self.batch_size = _check_positive("batch_size", batch_size) or 1
         steps = _check_positive("num_inference_steps", num_inference_steps)
         if pipeline_kwargs is not None and not isinstance(pipeline_kwargs, dict):
-            raise DiffusersBackendError(f"pipeline_kwargs must be a dict of pipeline __call__ arguments, "
-                                        f"got {pipeline_kwargs!r}.")  # fmt: skip
+            raise DiffusersBackendError(
+                f"pipeline_kwargs must be a dict of pipeline __call__ arguments, got {pipeline_kwargs!r}."
+            )
         standard = {"num_inference_steps": steps, "guidance_scale": guidance_scale}
         standard = {**MODEL_PRESETS.get(model, {}), **{k: v for k, v in standard.items() if v is not None}}
 
@@ -308,10 +317,13 @@ class DiffusersRenderer(_DiffusersBackend):
         images: list[Image.Image] = []
         for start in range(0, len(prompts), self.batch_size):
             chunk = slice(start, start + self.batch_size)
-            images += self._call([self._generator(s) for s in seeds[chunk]], prompt=prompts[chunk],
-                                 height=self.height, width=self.width)  # fmt: skip
-        return [RenderedImage(image=image, context=context, scene=None, prompt=prompt)
-                for image, context, prompt in zip(images, contexts, prompts)]  # fmt: skip
+            images += self._call(
+                [self._generator(s) for s in seeds[chunk]], prompt=prompts[chunk], height=self.height, width=self.width
+            )
+        return [
+            RenderedImage(image=image, context=context, scene=None, prompt=prompt)
+            for image, context, prompt in zip(images, contexts, prompts)
+        ]
 
 
 @register_backend("edit", "diffusers")

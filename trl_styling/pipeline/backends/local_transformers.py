@@ -156,8 +156,7 @@ class TransformersChatModel:
         sample = request.temperature > 0
         generation_config = copy.deepcopy(self.model.generation_config)
         if sample:
-            generation_config.update(do_sample=True, temperature=request.temperature,
-                                     num_return_sequences=request.n)  # fmt: skip
+            generation_config.update(do_sample=True, temperature=request.temperature, num_return_sequences=request.n)
         else:  # greedy: one generation stands for all n answers
             generation_config.update(do_sample=False, temperature=None, top_p=None, top_k=None, num_return_sequences=1)
         generation_config.update(max_new_tokens=request.max_tokens, pad_token_id=self.tokenizer.pad_token_id)
@@ -176,8 +175,9 @@ class TransformersChatModel:
     def _encode(self, messages: tuple[Message, ...]) -> dict[str, Any]:
         converted, images = self._convert(messages)
         owner = self.processor if self.processor is not None else self.tokenizer
-        prompt = owner.apply_chat_template(converted, tokenize=False, add_generation_prompt=True,
-                                           **self.chat_template_kwargs)  # fmt: skip
+        prompt = owner.apply_chat_template(
+            converted, tokenize=False, add_generation_prompt=True, **self.chat_template_kwargs
+        )
         if self.processor is not None:
             encoded = self.processor(text=[prompt], images=images or None, return_tensors="pt")
         else:
@@ -195,8 +195,9 @@ class TransformersChatModel:
                 converted.append(dict(message))
                 continue
             if not isinstance(content, list):
-                raise ChatModelError(f"messages[{index}].content must be a string or a list of parts, got "
-                                     f"{type(content).__name__}.")  # fmt: skip
+                raise ChatModelError(
+                    f"messages[{index}].content must be a string or a list of parts, got {type(content).__name__}."
+                )
             parts: list[dict[str, Any]] = []
             for part in content:
                 kind = part.get("type") if isinstance(part, dict) else None
@@ -214,8 +215,10 @@ class TransformersChatModel:
                         raise ChatModelError(f"messages[{index}]: {error}") from error
                     parts.append({"type": "image"})
                 else:
-                    raise ChatModelError(f"messages[{index}] has an unsupported content part {part!r}; "
-                                         "parts are {'type': 'text'} or {'type': 'image_url'}.")  # fmt: skip
+                    raise ChatModelError(
+                        f"messages[{index}] has an unsupported content part {part!r}; "
+                        "parts are {'type': 'text'} or {'type': 'image_url'}."
+                    )
             if self.kind == "text":  # text-only chat templates expect string content
                 converted.append({**message, "content": "".join(p["text"] for p in parts)})
             else:
@@ -234,8 +237,10 @@ def _cut_at_stop(text: str, stops: tuple[str, ...]) -> str:
 def shared_chat_model(**transport: Any) -> TransformersChatModel:
     """The process's :class:`TransformersChatModel` of these transport kwargs (loaded on first use)."""
     if "model" not in transport:
-        raise TransformersBackendError("The transformers backends need model=... (a local model directory or a "
-                                       "cached hub id: backend_kwargs[stage]['model'] or --model).")  # fmt: skip
+        raise TransformersBackendError(
+            "The transformers backends need model=... (a local model directory or a "
+            "cached hub id: backend_kwargs[stage]['model'] or --model)."
+        )
     key = json.dumps(transport, sort_keys=True, default=str)
     if key not in _SHARED:
         _SHARED[key] = TransformersChatModel(**transport)

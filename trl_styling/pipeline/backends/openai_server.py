@@ -56,9 +56,19 @@ RETRY_STATUS = frozenset({408, 429})  # plus every 5xx
 CONFIG_STATUS = frozenset({401, 403, 404})  # every request would fail the same way
 SCHEMA_REJECTED_STATUS = frozenset({400, 422})
 TRANSPORT_KWARGS: tuple[str, ...] = (
-    "base_url", "model", "api_key", "api_key_env", "timeout", "max_retries", "concurrency", "cache_dir",
-    "backoff_base", "backoff_max", "jitter", "jitter_seed",
-)  # fmt: skip
+    "base_url",
+    "model",
+    "api_key",
+    "api_key_env",
+    "timeout",
+    "max_retries",
+    "concurrency",
+    "cache_dir",
+    "backoff_base",
+    "backoff_max",
+    "jitter",
+    "jitter_seed",
+)
 
 
 class OpenAIChatModel:
@@ -66,11 +76,21 @@ class OpenAIChatModel:
     docstring)."""
 
     def __init__(
-        self, *, model: str, base_url: str | None = None, api_key: str | None = None,
-        api_key_env: str = "OPENAI_API_KEY", timeout: float = 60.0, max_retries: int = 4, concurrency: int = 8,
-        cache_dir: str | os.PathLike[str] | None = None, backoff_base: float = 0.5, backoff_max: float = 30.0,
-        jitter: float = 0.25, jitter_seed: int = 0,
-    ) -> None:  # fmt: skip
+        self,
+        *,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        timeout: float = 60.0,
+        max_retries: int = 4,
+        concurrency: int = 8,
+        cache_dir: str | os.PathLike[str] | None = None,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        jitter: float = 0.25,
+        jitter_seed: int = 0,
+    ) -> None:
         try:
             import openai  # noqa: F401 - fail here, with the fix, rather than at the first request
         except ImportError as error:
@@ -78,10 +98,16 @@ class OpenAIChatModel:
                 error
             )
         if not isinstance(model, str) or not model:
-            raise ValueError("model must name the served model (e.g. 'gpt-4o' or the path vLLM serves), got "
-                             f"{model!r}; set backend_kwargs[stage]['model'] or --model.")  # fmt: skip
-        for name, value, least in (("timeout", timeout, 0.0), ("backoff_base", backoff_base, 0.0),
-                                   ("backoff_max", backoff_max, 0.0), ("jitter", jitter, 0.0)):  # fmt: skip
+            raise ValueError(
+                "model must name the served model (e.g. 'gpt-4o' or the path vLLM serves), got "
+                f"{model!r}; set backend_kwargs[stage]['model'] or --model."
+            )
+        for name, value, least in (
+            ("timeout", timeout, 0.0),
+            ("backoff_base", backoff_base, 0.0),
+            ("backoff_max", backoff_max, 0.0),
+            ("jitter", jitter, 0.0),
+        ):
             if not isinstance(value, (int, float)) or not value >= least or (name == "timeout" and value == 0):
                 raise ValueError(f"{name} must be a number {'> 0' if name == 'timeout' else '>= 0'}, got {value!r}.")
         for name, value in (("max_retries", max_retries), ("concurrency", concurrency)):
@@ -89,12 +115,16 @@ class OpenAIChatModel:
                 raise ValueError(f"{name} must be an integer >= {int(name == 'concurrency')}, got {value!r}.")
         self.model, self.base_url = model, (base_url or DEFAULT_BASE_URL).rstrip("/")
         if api_key is None and api_key_env != "OPENAI_API_KEY" and api_key_env not in os.environ:
-            raise ValueError(f"api_key_env names the environment variable {api_key_env!r}, which is not set; "
-                             "export it (the key is read from there, never from the command line).")  # fmt: skip
+            raise ValueError(
+                f"api_key_env names the environment variable {api_key_env!r}, which is not set; "
+                "export it (the key is read from there, never from the command line)."
+            )
         key = api_key or os.environ.get(api_key_env)
         if not key and base_url is None:
-            raise ValueError(f"No API key for {DEFAULT_BASE_URL}: set {api_key_env} (or pass base_url for a local "
-                             "server that checks no key).")  # fmt: skip
+            raise ValueError(
+                f"No API key for {DEFAULT_BASE_URL}: set {api_key_env} (or pass base_url for a local "
+                "server that checks no key)."
+            )
         self._api_key = key or PLACEHOLDER_KEY
         self.timeout, self.max_retries, self.concurrency = float(timeout), max_retries, concurrency
         self.backoff_base, self.backoff_max, self.jitter = float(backoff_base), float(backoff_max), float(jitter)
@@ -151,8 +181,7 @@ class OpenAIChatModel:
         import openai
 
         semaphore = asyncio.Semaphore(self.concurrency)
-        client = openai.AsyncOpenAI(base_url=self.base_url, api_key=self._api_key, timeout=self.timeout,
-                                    max_retries=0)  # fmt: skip
+        client = openai.AsyncOpenAI(base_url=self.base_url, api_key=self._api_key, timeout=self.timeout, max_retries=0)
         async with client:
             return list(await asyncio.gather(*(self._complete_one(client, semaphore, r) for r in requests)))
 
@@ -167,8 +196,9 @@ class OpenAIChatModel:
                 self.n_supported = False
                 self.stats["n_fallbacks"] += 1
             seeds = [None if request.seed is None else request.seed + k for k in range(len(texts), request.n)]
-            extra = await asyncio.gather(*(self._call(client, semaphore, request, 1, s) for s in seeds),
-                                         return_exceptions=True)  # fmt: skip
+            extra = await asyncio.gather(
+                *(self._call(client, semaphore, request, 1, s) for s in seeds), return_exceptions=True
+            )
             for answer in extra:
                 if isinstance(answer, BaseException):
                     raise answer
@@ -178,8 +208,12 @@ class OpenAIChatModel:
             return error
 
     def _params(self, request: ChatRequest, n: int, seed: int | None) -> dict[str, Any]:
-        params: dict[str, Any] = {"model": self.model, "messages": list(request.messages),
-                                  "max_tokens": request.max_tokens, "temperature": request.temperature}  # fmt: skip
+        params: dict[str, Any] = {
+            "model": self.model,
+            "messages": list(request.messages),
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+        }
         if n > 1:
             params["n"] = n
         if seed is not None:
@@ -193,8 +227,9 @@ class OpenAIChatModel:
             params["response_format"] = {"type": "json_schema", "json_schema": schema}
         return params
 
-    async def _call(self, client: Any, semaphore: asyncio.Semaphore, request: ChatRequest, n: int,
-                    seed: int | None) -> list[str]:  # fmt: skip
+    async def _call(
+        self, client: Any, semaphore: asyncio.Semaphore, request: ChatRequest, n: int, seed: int | None
+    ) -> list[str]:
         import openai
 
         params = self._params(request, n, seed)
@@ -227,8 +262,11 @@ class OpenAIChatModel:
 
     def _schema_rejected(self, status: int) -> None:
         if self.schema_supported is not False:
-            logger.warning("%s rejected response_format json_schema (HTTP %d); continuing without structured output",
-                           self.base_url, status)  # fmt: skip
+            logger.warning(
+                "%s rejected response_format json_schema (HTTP %d); continuing without structured output",
+                self.base_url,
+                status,
+            )
         self.schema_supported = False
         self.stats["schema_fallbacks"] += 1
 
@@ -257,8 +295,11 @@ def message_text(message: Any) -> str:
     if not calls:
         return content
     reasoning = getattr(message, "reasoning_content", None) or getattr(message, "reasoning", None) or content
-    tool_calls = [{"function": {"name": c.function.name, "arguments": c.function.arguments}} for c in calls
-                  if getattr(c, "function", None) is not None]  # fmt: skip
+    tool_calls = [
+        {"function": {"name": c.function.name, "arguments": c.function.arguments}}
+        for c in calls
+        if getattr(c, "function", None) is not None
+    ]
     return json.dumps({"reasoning_content": reasoning, "tool_calls": tool_calls})
 
 

@@ -207,8 +207,9 @@ class WorldInstructionEditor:
     logged and changes nothing. ``"world_tools"`` executes the plan instead.
     """
 
-    def __init__(self, *, library: ToolLibrary | str | None = None, seed: int = 0, max_size: int = 1024,
-                 **_: Any) -> None:  # fmt: skip
+    def __init__(
+        self, *, library: ToolLibrary | str | None = None, seed: int = 0, max_size: int = 1024, **_: Any
+    ) -> None:
         self.editor = InstructionEditor(seed=seed, max_size=max_size)
 
     def edit(
@@ -248,9 +249,14 @@ class WorldJudge:
     needs_structured_goal = True
 
     def __init__(
-        self, *, library: Any = None, seed: int = 0, noise_std: float = 0.0, cme: tuple[float, float] | None = None,
+        self,
+        *,
+        library: Any = None,
+        seed: int = 0,
+        noise_std: float = 0.0,
+        cme: tuple[float, float] | None = None,
         **_: Any,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.judge = ProgrammaticJudge(noise_std=noise_std, cme=None if cme is None else tuple(cme), seed=seed)
 
     def score(self, request: JudgeRequest, *, noise_free: bool = False) -> JudgeResult:
@@ -258,7 +264,12 @@ class WorldJudge:
         if request.final_context is None:
             raise StageError("The programmatic judge needs the symbolic state after the edit (final_context).")
         return self.judge.score(
-            goal, request.initial_context, request.final_context, trace=request.trace,
-            original_image=request.original_image, edited_image=request.edited_image, plan=request.plan,
+            goal,
+            request.initial_context,
+            request.final_context,
+            trace=request.trace,
+            original_image=request.original_image,
+            edited_image=request.edited_image,
+            plan=request.plan,
             noise_free=noise_free,
-        )  # fmt: skip
+        )

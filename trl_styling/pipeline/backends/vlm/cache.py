@@ -25,11 +25,20 @@ def request_key(endpoint: str, model: str, request: ChatRequest) -> str:
     """The SHA-256 hex key of a request sent to ``model`` at ``endpoint`` (``tag`` excluded: it only names
     the caller)."""
     payload = {
-        "format": CACHE_FORMAT, "endpoint": endpoint, "model": model, "messages": list(request.messages),
-        "n": request.n, "seed": request.seed,
-        "params": {"temperature": request.temperature, "max_tokens": request.max_tokens, "stop": list(request.stop),
-                   "json_schema": request.json_schema, "extra": request.extra},
-    }  # fmt: skip
+        "format": CACHE_FORMAT,
+        "endpoint": endpoint,
+        "model": model,
+        "messages": list(request.messages),
+        "n": request.n,
+        "seed": request.seed,
+        "params": {
+            "temperature": request.temperature,
+            "max_tokens": request.max_tokens,
+            "stop": list(request.stop),
+            "json_schema": request.json_schema,
+            "extra": request.extra,
+        },
+    }
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

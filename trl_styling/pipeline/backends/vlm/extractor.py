@@ -25,9 +25,16 @@ class VLMContextExtractor:
     usable, :class:`ContextExtractionError` lists every attempt's problem."""
 
     def __init__(
-        self, chat: ChatModel, *, seed: int = 0, temperature: float = 0.0, max_tokens: int = 256,
-        max_attempts: int = 2, structured_output: bool = True, **_: Any,
-    ) -> None:  # fmt: skip
+        self,
+        chat: ChatModel,
+        *,
+        seed: int = 0,
+        temperature: float = 0.0,
+        max_tokens: int = 256,
+        max_attempts: int = 2,
+        structured_output: bool = True,
+        **_: Any,
+    ) -> None:
         self.chat, self.seed = chat, int(seed)
         self.temperature, self.max_tokens = float(temperature), int(max_tokens)
         self.max_attempts = check_attempts(max_attempts)
@@ -35,17 +42,24 @@ class VLMContextExtractor:
         self.repairs: list[str] = []  # value repairs of the last successful extraction
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(chat={self.chat!r}, temperature={self.temperature}, "
-                f"max_attempts={self.max_attempts})")  # fmt: skip
+        return (
+            f"{type(self).__name__}(chat={self.chat!r}, temperature={self.temperature}, "
+            f"max_attempts={self.max_attempts})"
+        )
 
     def extract(self, image: Image.Image, *, hint: RenderedImage | None = None, seed: int = 0) -> StyleContext:
         messages = tuple(context_messages(image))
         schema = context_schema() if self.structured_output else None
         errors: list[str] = []
         for attempt in range(self.max_attempts):
-            request = ChatRequest(messages=messages, temperature=self.temperature, max_tokens=self.max_tokens,
-                                  seed=request_seed(self.seed, seed, attempt), json_schema=schema,
-                                  tag="extract_context")  # fmt: skip
+            request = ChatRequest(
+                messages=messages,
+                temperature=self.temperature,
+                max_tokens=self.max_tokens,
+                seed=request_seed(self.seed, seed, attempt),
+                json_schema=schema,
+                tag="extract_context",
+            )
             try:
                 text = self.chat.complete(request)[0]
                 context, self.repairs = read_context(text)

@@ -49,10 +49,21 @@ class VLMJudge:
     needs_structured_goal = False
 
     def __init__(
-        self, chat: ChatModel, *, library: Any = None, seed: int = 0, temperature: float = 0.0, max_tokens: int = 384,
-        max_attempts: int = 2, cme: tuple[float, float] | list[float] | None = None, difference_first: bool = False,
-        difference_max_tokens: int = 256, send_images: bool = True, structured_output: bool = True, **_: Any,
-    ) -> None:  # fmt: skip
+        self,
+        chat: ChatModel,
+        *,
+        library: Any = None,
+        seed: int = 0,
+        temperature: float = 0.0,
+        max_tokens: int = 384,
+        max_attempts: int = 2,
+        cme: tuple[float, float] | list[float] | None = None,
+        difference_first: bool = False,
+        difference_max_tokens: int = 256,
+        send_images: bool = True,
+        structured_output: bool = True,
+        **_: Any,
+    ) -> None:
         if cme is not None:
             if len(cme) != 2 or not all(isinstance(w, (int, float)) and math.isfinite(w) for w in cme):
                 raise ValueError(f"cme must be two finite weights (w1, w2), got {cme!r}.")
@@ -65,8 +76,10 @@ class VLMJudge:
         self.names: tuple[str, ...] = CRITERIA + CME_SCORES if (cme is not None or difference_first) else CRITERIA
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(chat={self.chat!r}, cme={self.cme}, difference_first={self.difference_first}, "
-                f"max_attempts={self.max_attempts})")  # fmt: skip
+        return (
+            f"{type(self).__name__}(chat={self.chat!r}, cme={self.cme}, difference_first={self.difference_first}, "
+            f"max_attempts={self.max_attempts})"
+        )
 
     def score(self, request: JudgeRequest) -> JudgeResult:
         result = self.score_many([request])[0]
@@ -79,11 +92,15 @@ class VLMJudge:
 
     def _differences(self, requests: list[JudgeRequest], seed: int) -> list[str | JudgeAnswerError]:
         batch = [
-            ChatRequest(messages=tuple(difference_messages(*self._images(r))), temperature=self.temperature,
-                        max_tokens=self.difference_max_tokens, seed=request_seed(self.seed, seed),
-                        tag="judge_differences")
+            ChatRequest(
+                messages=tuple(difference_messages(*self._images(r))),
+                temperature=self.temperature,
+                max_tokens=self.difference_max_tokens,
+                seed=request_seed(self.seed, seed),
+                tag="judge_differences",
+            )
             for r in requests
-        ]  # fmt: skip
+        ]
         out: list[str | JudgeAnswerError] = []
         for answer in self.chat.complete_many(batch):
             if isinstance(answer, ChatModelUnavailableError):
@@ -114,11 +131,25 @@ class VLMJudge:
             batch = []
             for i in pending:
                 r = requests[i]
-                messages = judge_messages(self.names, goal_text(r.goal), r.instruction, r.plan, r.initial_context,
-                                          *self._images(r), differences=differences[i])  # fmt: skip
-                batch.append(ChatRequest(messages=tuple(messages), temperature=self.temperature,
-                                         max_tokens=self.max_tokens, seed=request_seed(self.seed, seed, attempt),
-                                         json_schema=schema, tag="judge"))  # fmt: skip
+                messages = judge_messages(
+                    self.names,
+                    goal_text(r.goal),
+                    r.instruction,
+                    r.plan,
+                    r.initial_context,
+                    *self._images(r),
+                    differences=differences[i],
+                )
+                batch.append(
+                    ChatRequest(
+                        messages=tuple(messages),
+                        temperature=self.temperature,
+                        max_tokens=self.max_tokens,
+                        seed=request_seed(self.seed, seed, attempt),
+                        json_schema=schema,
+                        tag="judge",
+                    )
+                )
             still = []
             for i, answer in zip(pending, self.chat.complete_many(batch)):
                 if isinstance(answer, ChatModelUnavailableError):
@@ -138,6 +169,7 @@ class VLMJudge:
                 results[i] = JudgeResult(reward=reward, criteria=criteria, rationale=rationale, details=details)
             pending = still
         for i in pending:
-            results[i] = JudgeAnswerError(f"no usable judge answer after {self.max_attempts} attempt(s): "
-                                          + " | ".join(errors[i]))  # fmt: skip
+            results[i] = JudgeAnswerError(
+                f"no usable judge answer after {self.max_attempts} attempt(s): " + " | ".join(errors[i])
+            )
         return [r for r in results if r is not None]

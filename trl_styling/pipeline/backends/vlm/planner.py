@@ -32,10 +32,20 @@ class VLMPlanner:
     needs_structured_goal = False
 
     def __init__(
-        self, chat: ChatModel, *, library: ToolLibrary | str, seed: int = 0, temperature: float = 0.7,
-        max_tokens: int = 512, max_attempts: int = 3, max_steps: int = 5, exemplars: int = 2,
-        send_image: bool = True, feedback: bool = True, **_: Any,
-    ) -> None:  # fmt: skip
+        self,
+        chat: ChatModel,
+        *,
+        library: ToolLibrary | str,
+        seed: int = 0,
+        temperature: float = 0.7,
+        max_tokens: int = 512,
+        max_attempts: int = 3,
+        max_steps: int = 5,
+        exemplars: int = 2,
+        send_image: bool = True,
+        feedback: bool = True,
+        **_: Any,
+    ) -> None:
         if float(temperature) < 0:
             raise ValueError(f"temperature must be >= 0, got {temperature}.")
         if int(max_steps) < 1 or int(exemplars) < 0:
@@ -46,8 +56,10 @@ class VLMPlanner:
         self.exemplars, self.send_image, self.feedback = int(exemplars), bool(send_image), bool(feedback)
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(chat={self.chat!r}, library={self.library.name!r}, "
-                f"temperature={self.temperature}, max_attempts={self.max_attempts})")  # fmt: skip
+        return (
+            f"{type(self).__name__}(chat={self.chat!r}, library={self.library.name!r}, "
+            f"temperature={self.temperature}, max_attempts={self.max_attempts})"
+        )
 
     def read(self, text: str) -> Plan:
         """The validated plan of one answer, or :class:`PlanParseError`."""
@@ -57,16 +69,23 @@ class VLMPlanner:
         return plan
 
     def _request(self, messages: list[dict[str, Any]], n: int, seed: int, attempt: int, k: int) -> ChatRequest:
-        return ChatRequest(messages=tuple(messages), n=n, temperature=self.temperature, max_tokens=self.max_tokens,
-                           seed=request_seed(self.seed, seed, attempt, k), tag="plan")  # fmt: skip
+        return ChatRequest(
+            messages=tuple(messages),
+            n=n,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            seed=request_seed(self.seed, seed, attempt, k),
+            tag="plan",
+        )
 
     def propose(
         self, context: StyleContext, goal: Goal, n: int, *, image: Image.Image | None = None, seed: int = 0
     ) -> list[PlanProposal]:
         if n < 1:
             raise ValueError(f"n (plans to propose) must be >= 1, got {n}.")
-        messages = plan_messages(self.library, context, goal_text(goal), image if self.send_image else None,
-                                 self.exemplars)  # fmt: skip
+        messages = plan_messages(
+            self.library, context, goal_text(goal), image if self.send_image else None, self.exemplars
+        )
         raws: list[str | None] = [None] * n
         errors: list[list[str]] = [[] for _ in range(n)]
         plans: list[Plan | None] = [None] * n
@@ -78,10 +97,19 @@ class VLMPlanner:
                 requests = [self._request(messages, len(pending), seed, attempt, 0)]
             else:  # each failed rollout sees its own answer and error
                 requests = [
-                    self._request([*messages, {"role": "assistant", "content": raws[i] or ""},
-                                   plan_retry_message(errors[i][-1].split(": ", 1)[-1])], 1, seed, attempt, i)
+                    self._request(
+                        [
+                            *messages,
+                            {"role": "assistant", "content": raws[i] or ""},
+                            plan_retry_message(errors[i][-1].split(": ", 1)[-1]),
+                        ],
+                        1,
+                        seed,
+                        attempt,
+                        i,
+                    )
                     for i in pending
-                ]  # fmt: skip
+                ]
             answers = self.chat.complete_many(requests)
             texts: list[str | ChatModelError] = []
             for request, answer in zip(requests, answers):

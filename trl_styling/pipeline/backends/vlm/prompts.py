@@ -48,18 +48,29 @@ def scores_schema(names: tuple[str, ...]) -> dict[str, Any]:
     """JSON schema of a judge answer: the named 0-5 scores and a rationale."""
     properties: dict[str, Any] = {name: {"type": "number", "minimum": 0, "maximum": 5} for name in names}
     properties["rationale"] = {"type": "string"}
-    return {"type": "object", "properties": properties, "required": [*names, "rationale"],
-            "additionalProperties": False}  # fmt: skip
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [*names, "rationale"],
+        "additionalProperties": False,
+    }
 
 
 # ------------------------------------------------------------------------------------------------ context
 
 
 _CONTEXT_EXAMPLE = StyleContext(
-    location="medieval_town", architecture="victorian_gothic", time_period="victorian_1800s",
-    time_of_day="dusk_twilight", season="autumn_falling", weather="mist_light", mood_lighting="mysterious_dark",
-    color_grading="desaturated_muted", artistic_medium="photorealistic", atmospheric_effects="fog_dense",
-)  # fmt: skip
+    location="medieval_town",
+    architecture="victorian_gothic",
+    time_period="victorian_1800s",
+    time_of_day="dusk_twilight",
+    season="autumn_falling",
+    weather="mist_light",
+    mood_lighting="mysterious_dark",
+    color_grading="desaturated_muted",
+    artistic_medium="photorealistic",
+    atmospheric_effects="fog_dense",
+)
 
 
 def context_messages(image: Image.Image) -> list[Message]:
@@ -199,9 +210,15 @@ def _image_parts(original: Image.Image | None, edited: Image.Image | None) -> li
 
 
 def judge_messages(
-    names: tuple[str, ...], goal: str, instruction: str, plan: Plan | None, context: StyleContext,
-    original: Image.Image | None, edited: Image.Image | None, differences: str | None = None,
-) -> list[Message]:  # fmt: skip
+    names: tuple[str, ...],
+    goal: str,
+    instruction: str,
+    plan: Plan | None,
+    context: StyleContext,
+    original: Image.Image | None,
+    edited: Image.Image | None,
+    differences: str | None = None,
+) -> list[Message]:
     text = _edit_description(goal, instruction, plan, context)
     if differences is not None:
         text += f"\n\nObserved differences between the two images:\n{differences}"

@@ -183,9 +183,9 @@ def read_number(raw: Any, name: str, low: float, high: float) -> float:
     return value
 
 
-def read_scores(text: str, names: tuple[str, ...], *, low: float = 0.0, high: float = 5.0) -> tuple[
-    dict[str, float], str
-]:  # fmt: skip
+def read_scores(
+    text: str, names: tuple[str, ...], *, low: float = 0.0, high: float = 5.0
+) -> tuple[dict[str, float], str]:
     """(scores, rationale) from a judge answer: every name in ``names`` must be present with a number in
     [low, high] (at the top level or under ``"criteria"``/``"scores"``); the rationale may be missing."""
     data = extract_json(text)

@@ -54,9 +54,17 @@ class VLMInstructionSynthesizer:
     :class:`ChatModelUnavailableError` ends the run, so a rerun produces the same data as an undisturbed one."""
 
     def __init__(
-        self, chat: ChatModel, *, library: ToolLibrary | str = "simple", seed: int = 0, temperature: float = 0.0,
-        max_tokens: int = 256, max_attempts: int = 2, exemplars: int = 2, **_: Any,
-    ) -> None:  # fmt: skip
+        self,
+        chat: ChatModel,
+        *,
+        library: ToolLibrary | str = "simple",
+        seed: int = 0,
+        temperature: float = 0.0,
+        max_tokens: int = 256,
+        max_attempts: int = 2,
+        exemplars: int = 2,
+        **_: Any,
+    ) -> None:
         self.chat, self.library, self.seed = chat, resolve_library(library), int(seed)
         self.temperature, self.max_tokens = float(temperature), int(max_tokens)
         self.max_attempts, self.exemplars = check_attempts(max_attempts), int(exemplars)
@@ -69,12 +77,18 @@ class VLMInstructionSynthesizer:
 
     def synthesize(self, plan: Plan, context: StyleContext | None = None, goal: Goal | None = None) -> str:
         self.calls += 1
-        messages = tuple(instruction_messages(self.library, plan, context, goal_text(goal) if goal else None,
-                                              self.exemplars))  # fmt: skip
+        messages = tuple(
+            instruction_messages(self.library, plan, context, goal_text(goal) if goal else None, self.exemplars)
+        )
         errors = []
         for attempt in range(self.max_attempts):
-            request = ChatRequest(messages=messages, temperature=self.temperature, max_tokens=self.max_tokens,
-                                  seed=request_seed(self.seed, attempt), tag="synthesize_instruction")  # fmt: skip
+            request = ChatRequest(
+                messages=messages,
+                temperature=self.temperature,
+                max_tokens=self.max_tokens,
+                seed=request_seed(self.seed, attempt),
+                tag="synthesize_instruction",
+            )
             try:
                 instruction = read_instruction(self.chat.complete(request)[0])
             except ChatModelUnavailableError:
