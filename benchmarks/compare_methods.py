@@ -30,14 +30,22 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from trl_styling.trainers import TRAINING_METHODS
+
 # World noise, fixed before any run (documented in docs/benchmarks.md): the rule teacher's default mistake
 # rates and a judge that is noisy on the training data (std 0.3 on the 0-5 reward), as a VLM judge is.
 WORLD_NOISE = {"teacher_noise": "default", "judge_noise_std": 0.3, "extractor_noise": 0.0, "judge_cme": None}
-ALL_METHODS = ("B", "S", "R", "RW", "SW", "SW+anchor", "DPO")
-# Rows that are a method of recipes.METHODS with one knob changed: (method, RecipeSettings overrides).
+# Rows that are a registered training method with one knob changed: (method key, RecipeSettings overrides).
 # "SW+anchor": SW with weights 1 + z (sft_anchor=1), the form the quickstart uses; without a pretrained prior
 # the paper's signed weights can unlearn the plan format (docs/benchmarks.md).
 METHOD_ROWS: dict[str, tuple[str, dict[str, Any]]] = {"SW+anchor": ("SW", {"sw_anchor": 1.0})}
+# Every trained row: each registered method (trl_styling.trainers.TRAINING_METHODS), its variants right after it.
+TRAINED = tuple(
+    row for key in TRAINING_METHODS for row in (key, *(name for name, (base, _) in METHOD_ROWS.items() if base == key))
+)
+ALL_METHODS = ("B", *TRAINED)
+# Rows the paper's claims compare with S.
+REWARD_AWARE = tuple(row for row in TRAINED if row != "S")
 
 
 @dataclass
@@ -234,10 +242,6 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
             "claims": claims(runs),
         }
     return summary
-
-
-TRAINED = ("S", "R", "RW", "SW", "SW+anchor", "DPO")
-REWARD_AWARE = ("R", "RW", "SW", "SW+anchor", "DPO")
 
 
 def claims(runs: list[dict[str, Any]]) -> dict[str, Any]:

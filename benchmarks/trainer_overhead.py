@@ -25,6 +25,8 @@ from typing import Any
 
 METHODS = ("sft", "rw", "sw", "dpo", "wdpo")
 BASELINE = {"rw": "sft", "sw": "sft", "wdpo": "dpo"}
+# Our rows are registered training methods (trl_styling.trainers.TRAINING_METHODS); "sft" and "dpo" are TRL's.
+REGISTERED = {"rw": "RW", "sw": "SW", "wdpo": "DPO"}
 
 
 def _rows(n: int, completion_words: int) -> list[dict[str, Any]]:
@@ -50,14 +52,7 @@ def build_trainer(method: str, model_dir: str, batch_size: int, completion_words
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
 
-    from trl_styling import (
-        RewardWeightedConfig,
-        RewardWeightedTrainer,
-        StandardizedRewardWeightedConfig,
-        StandardizedRewardWeightedTrainer,
-        StylingDPOConfig,
-        StylingDPOTrainer,
-    )
+    from trl_styling.trainers import get_training_method
 
     rows = _rows(batch_size * 4, completion_words)
     common = dict(
@@ -77,19 +72,14 @@ def build_trainer(method: str, model_dir: str, batch_size: int, completion_words
     dpo_data = Dataset.from_list([{k: r[k] for k in pair_keys} for r in rows])
     if method == "sft":
         trainer = SFTTrainer(model, args=SFTConfig(**common), train_dataset=sft_data, processing_class=tokenizer)
-    elif method == "rw":
-        args = RewardWeightedConfig(**common)
-        trainer = RewardWeightedTrainer(model, args=args, train_dataset=sft_data, processing_class=tokenizer)
-    elif method == "sw":
-        args = StandardizedRewardWeightedConfig(**common)
-        trainer = StandardizedRewardWeightedTrainer(
-            model, args=args, train_dataset=sft_data, processing_class=tokenizer
-        )
     elif method == "dpo":
         trainer = DPOTrainer(model, args=DPOConfig(**common), train_dataset=dpo_data, processing_class=tokenizer)
-    elif method == "wdpo":
-        args = StylingDPOConfig(**common)
-        trainer = StylingDPOTrainer(model, args=args, train_dataset=dpo_data, processing_class=tokenizer)
+    elif method in REGISTERED:
+        spec = get_training_method(REGISTERED[method])
+        data = dpo_data if spec.data == "pairs" else sft_data
+        trainer = spec.trainer_class(
+            model, args=spec.config_class(**common), train_dataset=data, processing_class=tokenizer
+        )
     else:
         raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
     trainer.create_optimizer_and_scheduler(num_training_steps=1000)

@@ -28,7 +28,7 @@ def main(script_args: Any, training_args: Any, model_args: Any, pair_args: Any) 
         model_init_kwargs,
         planner_card_info,
         preference_pairs,
-        write_planner_files,
+        train_and_save,
     )
 
     training_args.model_init_kwargs = model_init_kwargs(model_args, training_args)
@@ -48,8 +48,7 @@ def main(script_args: Any, training_args: Any, model_args: Any, pair_args: Any) 
         eval_dataset=eval_pairs,
         peft_config=get_peft_config(model_args),
     )
-    settings = {
-        "beta": training_args.beta,
+    pair_settings = {
         "chosen_min": pair_args.chosen_min,
         "rejected_max": pair_args.rejected_max,
         "min_gap": pair_args.min_gap,
@@ -61,16 +60,9 @@ def main(script_args: Any, training_args: Any, model_args: Any, pair_args: Any) 
         "groups_with_pairs": len(set(pairs["group_id"])),
         "mean_pair_weight": sum(pairs["weight"]) / len(pairs),
     }
-    planner_card_info("wDPO", trainer, script_args, model_args, trajectories, settings, pair_summary)
+    planner_card_info("DPO", trainer, script_args, model_args, trajectories, pair_summary, pair_settings)
     announce_process(trainer, f"wDPO training on {len(pairs)} preference pairs")
-
-    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-    trainer.save_model(training_args.output_dir)
-    write_planner_files(trainer, script_args)
-    trainer.accelerator.print(f"Model, card and prompt settings saved to {training_args.output_dir}.")
-    if training_args.push_to_hub:
-        trainer.push_to_hub(dataset_name=script_args.dataset_name)
-        trainer.accelerator.print(f"Model pushed to https://huggingface.co/{trainer.hub_model_id}.")
+    train_and_save(trainer, script_args, training_args)
 
 
 def make_parser() -> Any:

@@ -15,33 +15,25 @@ from typing import Any
 
 
 def main(script_args: Any, training_args: Any, model_args: Any) -> None:
-    from trl_styling import StylingSFTTrainer
     from trl_styling.scripts_support import (
         announce_process,
         build_weighted_sft_trainer,
         planner_card_info,
-        write_planner_files,
+        train_and_save,
     )
 
-    trainer, trajectories = build_weighted_sft_trainer(StylingSFTTrainer, script_args, training_args, model_args)
+    trainer, trajectories = build_weighted_sft_trainer("R", script_args, training_args, model_args)
     stats = trainer.weight_statistics["train"]
-    settings = {"min_reward": training_args.min_reward}
-    planner_card_info("R", trainer, script_args, model_args, trajectories, settings, stats.to_dict())
+    planner_card_info("R", trainer, script_args, model_args, trajectories, stats.to_dict())
     announce_process(trainer, f"R training on {stats.rows_out} trajectories")
-
-    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-    trainer.save_model(training_args.output_dir)
-    write_planner_files(trainer, script_args)
-    trainer.accelerator.print(f"Model, card and prompt settings saved to {training_args.output_dir}.")
-    if training_args.push_to_hub:
-        trainer.push_to_hub(dataset_name=script_args.dataset_name)
-        trainer.accelerator.print(f"Model pushed to https://huggingface.co/{trainer.hub_model_id}.")
+    train_and_save(trainer, script_args, training_args)
 
 
 def make_parser() -> Any:
     from trl import ModelConfig, TrlParser
 
-    from trl_styling.scripts_support import RewardFilteredConfig, StylingScriptArguments
+    from trl_styling import RewardFilteredConfig
+    from trl_styling.scripts_support import StylingScriptArguments
 
     return TrlParser((StylingScriptArguments, RewardFilteredConfig, ModelConfig))
 

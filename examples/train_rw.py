@@ -15,31 +15,18 @@ from typing import Any
 
 
 def main(script_args: Any, training_args: Any, model_args: Any) -> None:
-    from trl_styling import RewardWeightedTrainer
     from trl_styling.scripts_support import (
         announce_process,
         build_weighted_sft_trainer,
         planner_card_info,
-        write_planner_files,
+        train_and_save,
     )
 
-    trainer, trajectories = build_weighted_sft_trainer(RewardWeightedTrainer, script_args, training_args, model_args)
+    trainer, trajectories = build_weighted_sft_trainer("RW", script_args, training_args, model_args)
     stats = trainer.weight_statistics["train"]
-    settings = {
-        "reward_baseline": training_args.reward_baseline,
-        "min_reward": training_args.min_reward,
-        "loss_normalization": training_args.loss_normalization,
-    }
-    planner_card_info("RW", trainer, script_args, model_args, trajectories, settings, stats.to_dict())
+    planner_card_info("RW", trainer, script_args, model_args, trajectories, stats.to_dict())
     announce_process(trainer, f"RW training on {stats.rows_out} trajectories")
-
-    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-    trainer.save_model(training_args.output_dir)
-    write_planner_files(trainer, script_args)
-    trainer.accelerator.print(f"Model, card and prompt settings saved to {training_args.output_dir}.")
-    if training_args.push_to_hub:
-        trainer.push_to_hub(dataset_name=script_args.dataset_name)
-        trainer.accelerator.print(f"Model pushed to https://huggingface.co/{trainer.hub_model_id}.")
+    train_and_save(trainer, script_args, training_args)
 
 
 def make_parser() -> Any:

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from huggingface_hub import HfApi, RepoUrl
 
+from trl_styling import RewardFilteredConfig
 from trl_styling.scripts_support import (
     EvaluateArguments,
     GenerationArguments,
-    RewardFilteredConfig,
     StylingScriptArguments,
     generation_config_from_arguments,
 )

@@ -15,7 +15,6 @@ from transformers import AutoModelForCausalLM
 
 from trl_styling.pipeline import GenerationConfig, generate_dataset
 from trl_styling.recipes import (
-    METHODS,
     RecipeSettings,
     build_initial_planner,
     build_trainer,
@@ -23,6 +22,9 @@ from trl_styling.recipes import (
     train_method,
 )
 from trl_styling.tools import get_tool_library
+from trl_styling.trainers import TRAINING_METHODS
+
+METHODS = tuple(TRAINING_METHODS)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -101,7 +103,7 @@ def test_initial_planner_is_seeded_and_its_tokenizer_fits_the_recipe_texts(traje
 
 def test_unknown_method_and_empty_pairs_are_refused(trajectories, tiny_lm_dir, tmp_path):
     settings = RecipeSettings(steps=1, progress=False)
-    with pytest.raises(ValueError, match="Unknown method 'PPO'"):
+    with pytest.raises(ValueError, match="Unknown training method 'PPO'"):
         build_trainer("PPO", None, None, trajectories, "simple", tmp_path, settings)
     impossible = RecipeSettings(steps=1, dpo_chosen_min=5.0, dpo_rejected_max=0.0, progress=False)
     with pytest.raises(ValueError, match="no preference pairs"):

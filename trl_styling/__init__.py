@@ -12,6 +12,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
+    "RewardFilteredConfig": "trl_styling.trainers",
     "RewardWeightedConfig": "trl_styling.trainers",
     "RewardWeightedTrainer": "trl_styling.trainers",
     "StandardizedRewardWeightedConfig": "trl_styling.trainers",
@@ -22,6 +23,7 @@ _LAZY: dict[str, str] = {
     "StylingSFTTrainer": "trl_styling.trainers",
     "StylingDataCollator": "trl_styling.collator",
     "StyleContext": "trl_styling.context",
+    "get_training_method": "trl_styling.trainers",
     "load_styling_dataset": "trl_styling.data.hub",
     "push_styling_dataset": "trl_styling.data.hub",
 }

@@ -21,7 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-METHODS: tuple[str, ...] = ("S", "R", "RW", "SW", "DPO")
+
+def method_arguments(method: str, settings: RecipeSettings) -> dict[str, Any]:
+    """The recipe's value of ``method``'s defining config field(s); a method the recipe has no knob for trains with
+    its config's defaults."""
+    knobs = {
+        "S": {"min_reward": settings.s_min_reward},
+        "R": {"min_reward": settings.r_min_reward},
+        "RW": {"reward_baseline": settings.rw_baseline},
+        "SW": {"sft_anchor": settings.sw_anchor},
+        "DPO": {"beta": settings.dpo_beta},
+    }
+    return knobs.get(method, {})
 
 
 @dataclass
@@ -116,26 +127,17 @@ def build_trainer(
 
     With ``settings.lora`` every trainer gets ``peft_config=``:func:`lora_config` and trains LoRA adapters on the
     frozen ``model``; DPO then needs no ``ref_model`` (its reference is the model with the adapter disabled)."""
-    from trl_styling import (
-        RewardWeightedConfig,
-        RewardWeightedTrainer,
-        StandardizedRewardWeightedConfig,
-        StandardizedRewardWeightedTrainer,
-        StylingDPOConfig,
-        StylingDPOTrainer,
-        StylingSFTConfig,
-        StylingSFTTrainer,
-    )
     from trl_styling.data import build_preference_pairs, to_prompt_completion_dataset
+    from trl_styling.trainers import get_training_method
 
-    if method not in METHODS:
-        raise ValueError(f"Unknown method {method!r}; methods: {', '.join(METHODS)}.")
+    spec = get_training_method(method)
     peft: dict[str, Any] = {}
     if settings.lora:
         if ref_model is not None:
             raise ValueError("With lora=True DPO's reference is the adapter-disabled base model; pass ref_model=None.")
         peft["peft_config"] = lora_config(settings)
-    if method == "DPO":
+    knobs = method_arguments(method, settings)
+    if spec.data == "pairs":
         pairs = build_preference_pairs(
             trajectories,
             settings.dpo_chosen_min,
@@ -146,32 +148,25 @@ def build_trainer(
             tool_specs=settings.tool_specs,
         )
         if len(pairs) == 0:
-            raise ValueError("DPO: the training split has no preference pairs; see build_preference_pairs' warning.")
+            raise ValueError(
+                f"{method}: the training split has no preference pairs; see build_preference_pairs' warning."
+            )
         learning_rate = settings.dpo_learning_rate or settings.learning_rate
-        args = StylingDPOConfig(
-            **_common_arguments(out_dir, settings, learning_rate), beta=settings.dpo_beta, max_length=None
-        )
-        return StylingDPOTrainer(
+        args = spec.config_class(**_common_arguments(out_dir, settings, learning_rate), max_length=None, **knobs)
+        return spec.trainer_class(
             model, ref_model=ref_model, args=args, train_dataset=pairs, processing_class=tokenizer, **peft
         )
     train = to_prompt_completion_dataset(
         trajectories, library, plan_format=settings.plan_format, tool_specs=settings.tool_specs
     )
-    common = dict(
+    args = spec.config_class(
         **_common_arguments(out_dir, settings, settings.learning_rate),
         max_length=None,
         loss_normalization=settings.loss_normalization,
         fused_lm_head=settings.fused_lm_head,
+        **knobs,
     )
-    if method == "RW":
-        trainer_cls, args = RewardWeightedTrainer, RewardWeightedConfig(**common, reward_baseline=settings.rw_baseline)
-    elif method == "SW":
-        trainer_cls = StandardizedRewardWeightedTrainer
-        args = StandardizedRewardWeightedConfig(**common, sft_anchor=settings.sw_anchor)
-    else:
-        min_reward = settings.s_min_reward if method == "S" else settings.r_min_reward
-        trainer_cls, args = StylingSFTTrainer, StylingSFTConfig(**common, min_reward=min_reward)
-    return trainer_cls(model, args=args, train_dataset=train, processing_class=tokenizer, **peft)
+    return spec.trainer_class(model, args=args, train_dataset=train, processing_class=tokenizer, **peft)
 
 
 def build_initial_planner(

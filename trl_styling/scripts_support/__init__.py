@@ -8,7 +8,6 @@ from trl_styling.scripts_support.arguments import (
     EvaluateArguments,
     GenerationArguments,
     PairArguments,
-    RewardFilteredConfig,
     StylingScriptArguments,
     generation_config_from_arguments,
 )
@@ -24,7 +23,6 @@ from trl_styling.scripts_support.data import (
     save_planner_settings,
 )
 from trl_styling.scripts_support.model_card import (
-    METHODS,
     PlannerCardInfo,
     render_model_card,
     training_hyperparameters,
@@ -35,17 +33,16 @@ from trl_styling.scripts_support.run import (
     announce_process,
     build_weighted_sft_trainer,
     planner_card_info,
+    train_and_save,
     write_planner_files,
 )
 
 __all__ = [
-    "METHODS",
     "PLANNER_SETTINGS_FILE",
     "EvaluateArguments",
     "GenerationArguments",
     "PairArguments",
     "PlannerCardInfo",
-    "RewardFilteredConfig",
     "StylingScriptArguments",
     "announce_process",
     "build_weighted_sft_trainer",
@@ -58,6 +55,7 @@ __all__ = [
     "model_init_kwargs",
     "preference_pairs",
     "prompt_completion",
+    "train_and_save",
     "render_model_card",
     "save_planner_settings",
     "training_hyperparameters",

@@ -18,7 +18,6 @@ from typing import Any
 from trl_styling.data.conversions import PLAN_FORMATS
 from trl_styling.pipeline.config import GenerationConfig
 from trl_styling.tools.specs import TOOL_SPEC_DETAILS
-from trl_styling.trainers import StylingSFTConfig
 
 
 @dataclass
@@ -71,18 +70,6 @@ class StylingScriptArguments:
             "include_context": self.include_context,
             "include_image": self.include_image,
         }
-
-
-@dataclass
-class RewardFilteredConfig(StylingSFTConfig):
-    """The paper's R: `StylingSFTConfig` whose `min_reward` defaults to 3.5 (keeps ~65% of the paper's data)."""
-
-    min_reward: float | None = field(default=3.5, metadata={"help": "Drop rows with reward below this (R: 3.5)."})
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.min_reward is None:
-            raise ValueError("The reward-filtered method (R) needs min_reward (the paper uses 3.5); use S otherwise.")
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Model cards of trained planners: the method (S/R/RW/SW/wDPO), the paper, the data and its rewards.
+"""Model cards of trained planners: the method (from the registry), the paper, the data and its rewards.
 
 :func:`use_styling_model_card` makes a trainer write this card wherever TRL would write its own
 (``create_model_card``: called by ``Trainer.push_to_hub`` right before the upload, and at checkpoints), so the
@@ -15,32 +15,8 @@ from typing import Any
 from huggingface_hub import ModelCard, ModelCardData
 
 from trl_styling.data.hub_card import PAPER_AUTHORS, PAPER_BIBTEX, PAPER_DATASET_URL, PAPER_TITLE, PAPER_YEAR
+from trl_styling.trainers.methods import get_training_method
 
-METHODS: dict[str, tuple[str, str]] = {
-    "S": (
-        "Standard supervised learning (S)",
-        "Every trajectory with reward >= `min_reward` (the paper drops only r < 1) is imitated with equal weight.",
-    ),
-    "R": (
-        "Reward-filtered training (R)",
-        "Trajectories with reward >= `min_reward` (the paper: 3.5, ~65% kept) are imitated with equal weight.",
-    ),
-    "RW": (
-        "Reward-Weighted fine-tuning (RW)",
-        "Each trajectory's NLL is weighted by `w = max(r - reward_baseline, 0)` (the paper: baseline 3.0); "
-        "the loss is `sum_i w_i L_i / sum_i w_i`.",
-    ),
-    "SW": (
-        "Standardized Reward-Weighted fine-tuning (SW)",
-        "Each trajectory's NLL is weighted by its z-scored reward `z = (r - mean) / std` (per group of "
-        "same-input rollouts, or globally), negative weights allowed; the loss is `sum_i z_i L_i / N`.",
-    ),
-    "wDPO": (
-        "Weighted Direct Preference Optimization (wDPO)",
-        "Sigmoid DPO on (chosen, rejected) pairs of rollouts of the same input (chosen r >= `chosen_min`, "
-        "rejected r < `rejected_max`), each pair's loss weighted (e.g. by the reward gap).",
-    ),
-}
 SUMMARY_KEYS = (
     "count",
     "usable",
@@ -59,7 +35,8 @@ SUMMARY_KEYS = (
 
 @dataclass
 class PlannerCardInfo:
-    """Everything the card says. ``dataset_name`` may be a local path (then not linked as a Hub dataset)."""
+    """Everything the card says. ``method`` is a key of the method registry (``TRAINING_METHODS``);
+    ``dataset_name`` may be a local path (then not linked as a Hub dataset)."""
 
     method: str
     base_model: str
@@ -74,8 +51,7 @@ class PlannerCardInfo:
     is_adapter: bool = False
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {list(METHODS)}, got {self.method!r}.")
+        get_training_method(self.method)  # a clear error naming the registered keys
 
 
 def _is_hub_id(name: str) -> bool:
@@ -90,10 +66,10 @@ def _cell(value: Any) -> str:
 
 def render_model_card(info: PlannerCardInfo, model_name: str, hub_model_id: str | None = None) -> ModelCard:
     """The README of a trained planner (YAML metadata + markdown body)."""
-    title, description = METHODS[info.method]
-    tags = ["trl", "trl-styling", "image-styling", "tool-use", "offline-rl", f"styling-{info.method.lower()}"]
-    if info.method == "wDPO":
-        tags.append("dpo")
+    method = get_training_method(info.method)
+    title, description = method.title, method.description
+    tags = ["trl", "trl-styling", "image-styling", "tool-use", "offline-rl", f"styling-{method.key.lower()}"]
+    tags += method.tags
     metadata = ModelCardData(
         base_model=info.base_model if _is_hub_id(info.base_model) else None,
         datasets=[info.dataset_name] if _is_hub_id(info.dataset_name) else None,

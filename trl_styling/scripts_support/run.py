@@ -1,5 +1,6 @@
-"""Steps every training script takes around ``trainer.train()``: say where each process is, then save the files
-a planner needs beside its weights (the model card and the prompt settings)."""
+"""Steps every training script takes around ``trainer.train()``: build the method's trainer (from the method
+registry), say where each process is, then train, save the weights and the files a planner needs beside them (the
+model card and the prompt settings), and push."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from trl_styling.data import reward_statistics
 from trl_styling.scripts_support.arguments import StylingScriptArguments
 from trl_styling.scripts_support.data import dataset_variant, save_planner_settings
 from trl_styling.scripts_support.model_card import PlannerCardInfo, training_hyperparameters, use_styling_model_card
+from trl_styling.trainers.methods import get_training_method
 
 
 def announce_process(trainer: Any, what: str) -> None:
@@ -25,10 +27,21 @@ def planner_card_info(
     script_args: StylingScriptArguments,
     model_args: Any,
     trajectories: Dataset,
-    method_settings: dict[str, Any],
     data_summary: dict[str, Any] | None = None,
+    extra_settings: dict[str, Any] | None = None,
 ) -> PlannerCardInfo:
-    """The card of this run; installed on the trainer, so ``push_to_hub`` and checkpoints write it too."""
+    """The card of this run; installed on the trainer, so ``push_to_hub`` and checkpoints write it too.
+
+    Args:
+        method: A key of the method registry; its ``card_settings`` are read from ``trainer.args``.
+        trainer: The run's trainer.
+        script_args: The script's dataset and prompt arguments.
+        model_args: TRL's ``ModelConfig`` of the run.
+        trajectories: The raw training split (its reward statistics go into the card).
+        data_summary: What the trainer used (e.g. its weight statistics).
+        extra_settings: Method settings that live outside the trainer's config (e.g. how DPO's pairs were built).
+    """
+    method_settings = {**get_training_method(method).settings_of(trainer.args), **(extra_settings or {})}
     info = PlannerCardInfo(
         method=method,
         base_model=model_args.model_name_or_path,
@@ -54,10 +67,21 @@ def write_planner_files(trainer: Any, script_args: StylingScriptArguments) -> No
     trainer.accelerator.wait_for_everyone()
 
 
+def train_and_save(trainer: Any, script_args: StylingScriptArguments, training_args: Any) -> None:
+    """``train`` (resuming when asked), ``save_model``, the planner files, then ``push_to_hub`` when asked."""
+    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    trainer.save_model(training_args.output_dir)
+    write_planner_files(trainer, script_args)
+    trainer.accelerator.print(f"Model, card and prompt settings saved to {training_args.output_dir}.")
+    if training_args.push_to_hub:
+        trainer.push_to_hub(dataset_name=script_args.dataset_name)
+        trainer.accelerator.print(f"Model pushed to https://huggingface.co/{trainer.hub_model_id}.")
+
+
 def build_weighted_sft_trainer(
-    trainer_cls: type, script_args: StylingScriptArguments, training_args: Any, model_args: Any
+    method: str, script_args: StylingScriptArguments, training_args: Any, model_args: Any
 ) -> tuple[Any, Dataset]:
-    """A `StylingSFTTrainer` (or subclass: RW, SW) on the script's dataset; returns it and the raw train split.
+    """The trainer of an SFT-family ``method`` (S, R, RW, SW) on the script's dataset, and the raw train split.
 
     The model is given by name, so TRL loads it with ``model_init_kwargs`` and wraps it with the LoRA config.
     """
@@ -72,7 +96,7 @@ def build_weighted_sft_trainer(
         eval_dataset = prompt_completion(
             load_trajectory_split(script_args, script_args.dataset_eval_split), script_args
         )
-    trainer = trainer_cls(
+    trainer = get_training_method(method).trainer_class(
         model=model_args.model_name_or_path,
         args=training_args,
         train_dataset=prompt_completion(trajectories, script_args),

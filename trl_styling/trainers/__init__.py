@@ -1,6 +1,8 @@
-"""Reward-aware trainers: one small module per method (S/R, RW, SW, weighted DPO)."""
+"""Reward-aware trainers: one small module per method (S/R, RW, SW, weighted DPO), registered in `methods`."""
 
 from .dpo import StylingDPOConfig, StylingDPOTrainer
+from .methods import TRAINING_METHODS, TrainingMethod, get_training_method, register_training_method
+from .reward_filtered import RewardFilteredConfig
 from .reward_weighted import RewardWeightedConfig, RewardWeightedTrainer
 from .sft_config import StylingSFTConfig
 from .sft_trainer import StylingSFTTrainer
@@ -8,6 +10,8 @@ from .standardized import StandardizedRewardWeightedConfig, StandardizedRewardWe
 from .weighting import WeightStatistics
 
 __all__ = [
+    "TRAINING_METHODS",
+    "RewardFilteredConfig",
     "RewardWeightedConfig",
     "RewardWeightedTrainer",
     "StandardizedRewardWeightedConfig",
@@ -16,5 +20,8 @@ __all__ = [
     "StylingDPOTrainer",
     "StylingSFTConfig",
     "StylingSFTTrainer",
+    "TrainingMethod",
     "WeightStatistics",
+    "get_training_method",
+    "register_training_method",
 ]
