@@ -66,7 +66,7 @@ def test_prompt_text_exact():
 def test_chat_example_round_trips_and_matches_inference_prompt():
     row = rows()[0]
     example = trajectory_to_prompt_completion(row, LIB)
-    assert set(example) == {"prompt", "completion", "tools", "reward", "group_id", "trajectory_id"}
+    assert set(example) == {"prompt", "completion", "tools", "reward", "judge_failed", "group_id", "trajectory_id"}
     assert is_conversational(example)
     assert example["prompt"] == build_planner_prompt(StyleContext.from_dict(row["context"]), GOAL, LIB)
     message = example["completion"][0]
@@ -103,13 +103,12 @@ def test_missing_library_and_image_are_explained():
         trajectory_to_prompt_completion(rows()[0], LIB, include_image=True)
 
 
-def test_dataset_conversion_drops_failed_rows_and_keeps_exact_values(caplog):
+def test_dataset_conversion_keeps_every_row_with_its_judge_flag_and_exact_values():
     ds = trajectories_to_dataset(rows())
-    with caplog.at_level(logging.INFO, logger="trl_styling.data.conversions"):
-        out = to_prompt_completion_dataset(ds, LIB)
-    assert "Dropped 1 of 3 rows" in caplog.text
-    assert out.column_names == ["prompt", "completion", "tools", "reward", "group_id", "trajectory_id"]
-    assert out["trajectory_id"] == ["t1", "t2"] and out["reward"] == [4.5, 1.5]
+    out = to_prompt_completion_dataset(ds, LIB)  # filters nothing: the trainer filters once, and counts
+    assert out.column_names == ["prompt", "completion", "tools", "reward", "judge_failed", "group_id", "trajectory_id"]
+    assert out["trajectory_id"] == ["t1", "t2", "t3"] and out["reward"] == [4.5, 1.5, None]
+    assert out["judge_failed"] == [False, False, True]
     # Storage gives back exactly what went in: no null keys added to messages, no float noise.
     assert out[0] == trajectory_to_prompt_completion(ds[0], LIB)
     assert out[0]["completion"] == [plan_to_message(STORED)]
@@ -167,10 +166,11 @@ def test_trl_chat_template_and_trainers_accept_the_datasets(tiny_lm_dir, tmp_pat
 
     model = AutoModelForCausalLM.from_pretrained(tiny_lm_dir)
     common = {"report_to": [], "use_cpu": True, "bf16": False, "max_length": None}
+    usable = sft_data.filter(lambda row: not row["judge_failed"])  # TRL's own trainers do not read the flag
     sft = SFTTrainer(
         model=model,
         args=SFTConfig(output_dir=str(tmp_path / "sft"), **common),
-        train_dataset=sft_data,
+        train_dataset=usable,
         processing_class=tokenizer,
     )
     assert len(sft.train_dataset) == 2 and "input_ids" in sft.train_dataset.column_names
@@ -237,3 +237,23 @@ def test_no_tool_specs_give_a_one_line_system_message_in_training_and_at_inferen
     assert planner.messages(CONTEXT, GOAL) == text  # inference prompts exactly as training did
     with pytest.raises(ValueError, match=r"tool_specs one of \('full', 'brief', 'names', 'none'\)"):
         HFPlanner(None, AutoTokenizer, library, tool_specs="tiny")
+
+
+def test_the_trainer_drops_and_counts_the_judge_failures_the_conversion_kept(tiny_lm_dir, tmp_path, caplog):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from trl_styling import StylingSFTConfig, StylingSFTTrainer
+
+    train = to_prompt_completion_dataset(trajectories_to_dataset(rows()), LIB, plan_format="text")
+    args = StylingSFTConfig(output_dir=str(tmp_path), report_to="none", use_cpu=True, bf16=False, max_length=None)
+    with caplog.at_level(logging.WARNING, logger="trl_styling.trainers.weighting"):
+        trainer = StylingSFTTrainer(
+            AutoModelForCausalLM.from_pretrained(tiny_lm_dir),
+            args=args,
+            train_dataset=train,
+            processing_class=AutoTokenizer.from_pretrained(tiny_lm_dir),
+        )
+    stats = trainer.weight_statistics["train"]
+    assert (stats.rows_in, stats.dropped_judge_failed, stats.dropped_below_min_reward, stats.rows_out) == (3, 1, 0, 2)
+    assert "train: dropped 1 rows with judge_failed=True." in caplog.text
+    assert trainer.train_dataset["weight"] == [1.0, 1.0]

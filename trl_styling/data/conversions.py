@@ -23,14 +23,12 @@ gives the same text their ``tojson`` gives a dict), and ``tools`` is JSON text, 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from datasets import Dataset, Features, Image, Json, List, Value
 
 from trl_styling.context import StyleContext
-from trl_styling.data.schema import is_usable
 from trl_styling.tools.specs import TOOL_SPEC_DETAILS
 
 if TYPE_CHECKING:
@@ -41,8 +39,6 @@ if TYPE_CHECKING:
 PlanFormat = Literal["chat", "text"]
 PLAN_FORMATS: tuple[str, ...] = ("chat", "text")
 ToolSpecDetail = Literal["full", "brief", "names", "none"]
-
-logger = logging.getLogger(__name__)
 
 PLANNER_ROLE = (
     "You are an image-styling planner. You receive the current visual state of an image and a styling goal. "
@@ -196,8 +192,8 @@ def trajectory_to_prompt_completion(
     """One trajectory row -> a TRL conversational prompt-completion example.
 
     Keys: ``prompt`` ([system, user]), ``completion`` ([assistant]), ``tools`` (chat format only, JSON text),
-    ``images`` (with ``include_image``), ``reward``, ``group_id``, ``trajectory_id``. ``library`` may be
-    None to use the row's ``variant``.
+    ``images`` (with ``include_image``), ``reward``, ``judge_failed`` (False when the row has no such field),
+    ``group_id``, ``trajectory_id``. ``library`` may be None to use the row's ``variant``.
     """
     from trl_styling.tools import Plan
 
@@ -217,7 +213,12 @@ def trajectory_to_prompt_completion(
         example["tools"] = tools_json(library, tool_specs)
     if include_image:
         example["images"] = [_row_image(row)]
-    example.update(reward=row.get("reward"), group_id=row.get("group_id"), trajectory_id=row.get("trajectory_id"))
+    example.update(
+        reward=row.get("reward"),
+        judge_failed=bool(row.get("judge_failed") or False),
+        group_id=row.get("group_id"),
+        trajectory_id=row.get("trajectory_id"),
+    )
     return example
 
 
@@ -242,23 +243,25 @@ def to_prompt_completion_dataset(
 ) -> Dataset:
     """Maps :func:`trajectory_to_prompt_completion` over a trajectory dataset.
 
-    Rows that cannot be trained on (judge failed, or null/non-finite reward) are dropped first, with the
-    count logged. The result keeps ``reward``, ``group_id`` and ``trajectory_id`` for the weighted trainers.
+    It filters nothing: the result keeps every row with its ``reward``, ``judge_failed``, ``group_id`` and
+    ``trajectory_id``, and the trainers filter once (``drop_judge_failed``, ``min_reward``), counting what they
+    drop in ``trainer.weight_statistics``. TRL's own ``SFTTrainer`` does not read the flag: filter first, e.g.
+    ``dataset.filter(lambda row: not row["judge_failed"])``.
     """
     _check_format(plan_format, tool_specs)
-    flags = dataset.select_columns([c for c in ("reward", "judge_failed") if c in dataset.column_names]).to_list()
-    keep = [i for i, row in enumerate(flags) if is_usable(row)]
-    if len(keep) < len(dataset):
-        logger.info(
-            "Dropped %d of %d rows whose judge failed or that have no reward.", len(dataset) - len(keep), len(dataset)
-        )
-        dataset = dataset.select(keep)
     if not include_image and "image" in dataset.column_names:
         dataset = dataset.remove_columns("image")  # never decode pictures a text planner does not see
     if "edited_image" in dataset.column_names:
         dataset = dataset.remove_columns("edited_image")
     features = conversational_features(("prompt", "completion"), include_image=include_image, plan_format=plan_format)
-    features.update({"reward": Value("float64"), "group_id": Value("string"), "trajectory_id": Value("string")})
+    features.update(
+        {
+            "reward": Value("float64"),
+            "judge_failed": Value("bool"),
+            "group_id": Value("string"),
+            "trajectory_id": Value("string"),
+        }
+    )
     kwargs = {"library": library, "include_image": include_image, "plan_format": plan_format}
     return dataset.map(
         trajectory_to_prompt_completion,

@@ -46,10 +46,8 @@ class RewardWeightedTrainer(StylingSFTTrainer):
     config_class = RewardWeightedConfig
     weight_kind = "reward_weighted"
 
-    def compute_weights(self, dataset: Dataset, args: RewardWeightedConfig) -> torch.Tensor:
-        return reward_weights(
-            torch.tensor(list(dataset[args.reward_column]), dtype=torch.float64), args.reward_baseline
-        )
+    def compute_weights(self, dataset: Dataset, args: RewardWeightedConfig, rewards: torch.Tensor) -> torch.Tensor:
+        return reward_weights(rewards, args.reward_baseline)
 
     def explain_zero_weights(self, dataset: Dataset, args: RewardWeightedConfig, weights: torch.Tensor) -> str:
         rewards = torch.tensor(list(dataset[args.reward_column]), dtype=torch.float64)

@@ -95,9 +95,18 @@ class StylingSFTTrainer(SFTTrainer):
             )
 
     # ----- weights -------------------------------------------------------------------------------------------------
-    def compute_weights(self, dataset: Dataset, args: StylingSFTConfig) -> torch.Tensor:
-        """Per-row weights of a filtered dataset. S and R weight every trajectory equally."""
-        return torch.ones(len(dataset), dtype=torch.float64)
+    def compute_weights(self, dataset: Dataset, args: StylingSFTConfig, rewards: torch.Tensor) -> torch.Tensor:
+        """Per-row weights of a filtered dataset. S and R weight every trajectory equally.
+
+        Args:
+            dataset: The dataset after filtering (judge failures, `min_reward`).
+            args: The trainer's config.
+            rewards: Its rewards, validated once (float64, finite, one per row).
+
+        Returns:
+            One float64 weight per row.
+        """
+        return torch.ones(len(rewards), dtype=torch.float64)
 
     def explain_zero_weights(self, dataset: Dataset, args: StylingSFTConfig, weights: torch.Tensor) -> str:
         """Why rows of a filtered dataset got weight 0, and the fix; ends the all-zero error and the warning.

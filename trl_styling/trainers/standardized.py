@@ -68,8 +68,9 @@ class StandardizedRewardWeightedTrainer(StylingSFTTrainer):
     config_class = StandardizedRewardWeightedConfig
     weight_kind = "standardized"
 
-    def compute_weights(self, dataset: Dataset, args: StandardizedRewardWeightedConfig) -> torch.Tensor:
-        rewards = torch.tensor(list(dataset[args.reward_column]), dtype=torch.float64)
+    def compute_weights(
+        self, dataset: Dataset, args: StandardizedRewardWeightedConfig, rewards: torch.Tensor
+    ) -> torch.Tensor:
         groups = None
         if args.standardize_by == "group":
             if args.group_column not in dataset.column_names:

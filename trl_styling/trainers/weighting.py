@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 ZERO_WEIGHT_WARNING_FRACTION = 0.5
 
 ZeroWeightExplainer = Callable[[Dataset, Any, torch.Tensor], str]
+WeightFunction = Callable[[Dataset, Any, torch.Tensor], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def prepare_weighted_dataset(
     dataset: Dataset | IterableDataset,
     args: Any,
     name: str,
-    compute_weights: Callable[[Dataset, Any], torch.Tensor],
+    compute_weights: WeightFunction,
     weight_kind: str,
     explain_zero_weights: ZeroWeightExplainer | None = None,
 ) -> tuple[Dataset | IterableDataset, WeightStatistics | None]:
@@ -59,7 +60,8 @@ def prepare_weighted_dataset(
             that already carries ``args.weight_column``.
         args: The trainer's config (a ``StylingSFTConfig`` or subclass).
         name: The dataset's name in messages and statistics (``"train"``, ``"eval"``, ``"eval/<key>"``).
-        compute_weights: Computes the weights of the filtered dataset.
+        compute_weights: Computes the weights of the filtered dataset from it, the config and its validated
+            rewards (float64, finite, one per row).
         weight_kind: ``"reward_weighted"`` or ``"standardized"`` (see ``trl_styling.losses``).
         explain_zero_weights: Returns the cause of the zero weights and the fix, for the error raised when every
             weight is 0 and the warning logged when more than ``ZERO_WEIGHT_WARNING_FRACTION`` of them are.
@@ -131,7 +133,7 @@ def prepare_weighted_dataset(
             f"{dropped_failed} judge failures). Lower `min_reward` or check the rewards."
         )
 
-    weights = compute_weights(dataset, args)
+    weights = compute_weights(dataset, args, rewards)
     zero = weights == 0
     if zero.any() and (zero.all() or zero.double().mean() > ZERO_WEIGHT_WARNING_FRACTION):
         cause = explain_zero_weights(dataset, args, weights) if explain_zero_weights is not None else ""
