@@ -1,23 +1,19 @@
 from __future__ import annotations
 
-import math
-
 import pytest
 from datasets import Image, Value
 from PIL import Image as PILImage
 
 from trl_styling.context import DIMENSIONS, StyleContext
 from trl_styling.data import (
-    CRITERIA,
-    CRITERIA_WEIGHTS,
     TRAJECTORY_FEATURES,
     Trajectory,
     TrajectoryValidationError,
     find_trajectory_errors,
     trajectories_to_dataset,
     validate_trajectories,
-    weighted_reward,
 )
+from trl_styling.rewards import CRITERIA
 
 SUNSET = {"target_time": "sunset_golden"}
 PLAN = [{"reasoning": "Warm light suits the goal.", "tool": "time_of_day", "arguments": SUNSET}]
@@ -57,25 +53,6 @@ def test_features_columns_and_types():
     assert list(TRAJECTORY_FEATURES["context"]) == list(DIMENSIONS)
     assert TRAJECTORY_FEATURES["judge_failed"] == Value("bool")
     assert set(TRAJECTORY_FEATURES["plan"].feature) == {"reasoning", "tool", "arguments"}
-
-
-def test_criteria_weights_are_the_papers():
-    assert CRITERIA_WEIGHTS == {
-        "goal_alignment": 0.30,
-        "aesthetic_quality": 0.25,
-        "spatial_consistency": 0.15,
-        "technical_quality": 0.15,
-        "temporal_consistency": 0.10,
-        "creative_interpretation": 0.05,
-    }
-    assert math.isclose(sum(CRITERIA_WEIGHTS.values()), 1.0)
-
-
-def test_weighted_reward_exact():
-    scores = dict(zip(CRITERIA, (5, 4, 3, 3, 2, 0)))
-    assert weighted_reward(scores) == pytest.approx(1.5 + 1.0 + 0.45 + 0.45 + 0.2 + 0.0)
-    with pytest.raises(ValueError, match="creative_interpretation"):
-        weighted_reward({name: 4 for name in CRITERIA[:-1]})
 
 
 def test_trajectory_row_round_trip_through_dataset():

@@ -156,7 +156,7 @@ def test_context_table_matches_the_vocabularies():
 
 
 def test_criteria_table_matches_the_weights():
-    from trl_styling.criteria import CRITERIA_WEIGHTS
+    from trl_styling.rewards import CRITERIA_WEIGHTS
 
     rows = _table_rows("concepts/rewards.md", "| criterion |")
     assert {name: float(weight) for name, weight in rows} == CRITERIA_WEIGHTS

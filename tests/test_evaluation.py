@@ -136,7 +136,8 @@ def test_a_repaired_plan_is_valid_but_not_valid_as_first_generated(data):
 
 
 def test_cme_reward_gives_nothing_for_no_edit_and_follows_the_formula(data):
-    from trl_styling.world.judge import EVALUATION_CME_WEIGHTS, ProgrammaticJudge
+    from trl_styling.rewards import EVALUATION_CME_WEIGHTS
+    from trl_styling.world.judge import ProgrammaticJudge
 
     dataset, specs = data
     test = dataset["test"]

@@ -132,7 +132,7 @@ class FlakyJudge:
         self.calls = 0
 
     def score(self, request):
-        from trl_styling.world.judge import JudgeResult
+        from trl_styling.rewards import JudgeResult
 
         self.calls += 1
         if self.calls % 2 == 0:

@@ -16,7 +16,6 @@ import pytest
 from PIL import Image
 
 from trl_styling.context import DIMENSIONS, StyleContext
-from trl_styling.criteria import CRITERIA, CRITERIA_WEIGHTS
 from trl_styling.pipeline.backends.chat import ChatModelError, ChatModelUnavailableError, ChatRequest
 from trl_styling.pipeline.backends.vlm import (
     JudgeAnswerError,
@@ -33,6 +32,7 @@ from trl_styling.pipeline.config import GenerationConfig
 from trl_styling.pipeline.instructions import synthesize_instruction
 from trl_styling.pipeline.stages import ContextExtractionError, JudgeRequest
 from trl_styling.pipeline.worker import Backends, GroupRunner
+from trl_styling.rewards import CRITERIA, CRITERIA_WEIGHTS
 from trl_styling.tools import Plan, PlanStep, get_tool_library
 from trl_styling.world.goals import random_context, sample_goal
 

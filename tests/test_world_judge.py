@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 
 from trl_styling.context import StyleContext
+from trl_styling.rewards import CRITERIA, CRITERIA_WEIGHTS
 from trl_styling.tools import Plan, PlanStep
 from trl_styling.world.coherence import new_issues
 from trl_styling.world.executor import execute_plan, oracle_plan
 from trl_styling.world.goals import StylingGoal, random_context, sample_goal
 from trl_styling.world.judge import (
-    CRITERIA,
-    CRITERIA_WEIGHTS,
     ProgrammaticJudge,
     execute_and_score,
     structure_similarity,
@@ -48,13 +47,6 @@ def _score(plan: Plan, goal: StylingGoal = GOAL, library: str = "regular", judge
 
 def _plan(*steps: tuple[str, dict]) -> Plan:
     return Plan(tuple(PlanStep("why", tool, args) for tool, args in steps))
-
-
-def test_criteria_names_and_weights_match_the_dataset_schema() -> None:
-    from trl_styling.data.schema import CRITERIA_WEIGHTS as SCHEMA_WEIGHTS
-
-    assert CRITERIA_WEIGHTS == SCHEMA_WEIGHTS and CRITERIA == tuple(SCHEMA_WEIGHTS)
-    assert sum(CRITERIA_WEIGHTS.values()) == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("variant", ["simple", "regular", "complex"])
@@ -241,14 +233,6 @@ def test_cme_formula_is_exact() -> None:
     # No execution, no reward -- however well everything else was kept.
     nothing = _plan(("weather_conditions", {"target_weather": "clear_sky"}))
     assert _score(nothing, judge=judge).reward == 0.0
-
-
-def test_cme_reward_values() -> None:
-    from trl_styling.world.judge import cme_reward
-
-    assert cme_reward(0.8, 0.5, (0.4, 0.6)) == pytest.approx(5 * 0.8 * (0.4 + 0.3))  # 2.8
-    assert cme_reward(0.0, 1.0, (0.4, 0.6)) == 0.0
-    assert cme_reward(1.0, 1.0, (1.0, 1.0)) == 5.0  # 10 clipped to the scale
 
 
 def test_pixel_guards() -> None:

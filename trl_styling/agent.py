@@ -57,7 +57,7 @@ from trl_styling.tools.specs import TOOL_SPEC_DETAILS
 
 if TYPE_CHECKING:
     from trl_styling.pipeline.stages import Goal
-    from trl_styling.world.judge import JudgeResult
+    from trl_styling.rewards import JudgeResult
 
 __all__ = ["AgentResult", "Candidate", "HFPlanner", "StylingAgent", "TeacherPlanner"]
 

@@ -19,8 +19,6 @@ from trl_styling.data.hub import (
 from trl_styling.data.operations import filter_by_reward, reward_statistics, split_by_base_image, split_counts
 from trl_styling.data.pairs import STRATEGIES, build_preference_pairs, shared_prefix_length
 from trl_styling.data.schema import (
-    CRITERIA,
-    CRITERIA_WEIGHTS,
     REQUIRED_COLUMNS,
     SPLITS,
     TRAJECTORY_FEATURES,
@@ -28,7 +26,6 @@ from trl_styling.data.schema import (
     Trajectory,
     is_usable,
     trajectories_to_dataset,
-    weighted_reward,
 )
 from trl_styling.data.validation import (
     RowError,
@@ -38,14 +35,12 @@ from trl_styling.data.validation import (
 )
 
 __all__ = [
-    "CRITERIA",
     "PAPER_DATASET_REPO",
     "MissingColumnsError",
     "PlanFormatError",
     "load_styling_dataset",
     "push_styling_dataset",
     "render_dataset_card",
-    "CRITERIA_WEIGHTS",
     "REQUIRED_COLUMNS",
     "SPLITS",
     "STRATEGIES",
@@ -70,5 +65,4 @@ __all__ = [
     "tools_json",
     "trajectory_to_prompt_completion",
     "validate_trajectories",
-    "weighted_reward",
 ]

@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING, Any
 from datasets import Dataset, DatasetDict, Features, load_dataset, load_from_disk
 
 from trl_styling.context import DIMENSIONS
-from trl_styling.data.schema import CRITERIA, SPLITS, TRAJECTORY_FEATURES, VARIANTS
+from trl_styling.data.schema import SPLITS, TRAJECTORY_FEATURES, VARIANTS
 from trl_styling.data.validation import validate_trajectories
+from trl_styling.rewards import CRITERIA
 
 if TYPE_CHECKING:
     from trl_styling.tools import ToolLibrary

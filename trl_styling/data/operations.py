@@ -16,7 +16,8 @@ import numpy as np
 from datasets import Dataset, DatasetDict, Value
 
 from trl_styling.data.pairs import build_preference_pairs
-from trl_styling.data.schema import CRITERIA, SPLITS, is_usable
+from trl_styling.data.schema import SPLITS, is_usable
+from trl_styling.rewards import CRITERIA
 
 __all__ = ["build_preference_pairs", "filter_by_reward", "reward_statistics", "split_by_base_image", "split_counts"]
 

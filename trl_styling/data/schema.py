@@ -18,11 +18,10 @@ from typing import Any
 from datasets import Dataset, Features, Image, List, Value
 
 from trl_styling.context import DIMENSIONS, StyleContext
-from trl_styling.criteria import CRITERIA, CRITERIA_WEIGHTS
+from trl_styling.rewards import CRITERIA
 
 VARIANTS: tuple[str, ...] = ("simple", "regular", "complex")
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
-REWARD_MIN, REWARD_MAX = 0.0, 5.0
 
 PLAN_STEP_FEATURES = {"reasoning": Value("string"), "tool": Value("string"), "arguments": Value("string")}
 CONTEXT_FEATURES = {dim: Value("string") for dim in DIMENSIONS}
@@ -54,16 +53,6 @@ TRAJECTORY_FEATURES = Features(
 # Columns without which no training method can use a row; the rest have documented defaults
 # (no image, empty context, judge_failed=False, ...), so partial tables from other sources still load.
 REQUIRED_COLUMNS: tuple[str, ...] = ("trajectory_id", "group_id", "base_image_id", "goal", "plan", "reward")
-
-
-def weighted_reward(criteria: Mapping[str, float]) -> float:
-    """The paper's scalar reward: Σ weight·score over the six criteria (each on 0-5)."""
-    missing = [name for name in CRITERIA if criteria.get(name) is None]
-    if missing:
-        raise ValueError(
-            f"Cannot compute the reward: criteria {missing} are missing; all of {list(CRITERIA)} are needed."
-        )
-    return float(sum(CRITERIA_WEIGHTS[name] * float(criteria[name]) for name in CRITERIA))
 
 
 def is_usable(row: Mapping[str, Any]) -> bool:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from datasets import Dataset
 
-from trl_styling.data.schema import CRITERIA, REQUIRED_COLUMNS, REWARD_MAX, REWARD_MIN, SPLITS, VARIANTS
+from trl_styling.data.schema import REQUIRED_COLUMNS, SPLITS, VARIANTS
+from trl_styling.rewards import CRITERIA, REWARD_MAX, REWARD_MIN
 
 if TYPE_CHECKING:
     from trl_styling.tools import ToolLibrary

@@ -30,7 +30,8 @@ from trl_styling.evaluation.metrics import Estimate, estimate, preservation_viol
 from trl_styling.tools import Plan, ToolLibrary, resolve_library
 from trl_styling.world.executor import oracle_plan
 from trl_styling.world.goals import StylingGoal
-from trl_styling.world.judge import EVALUATION_CME_WEIGHTS, JudgeResult, ProgrammaticJudge, cme_reward
+from trl_styling.rewards import EVALUATION_CME_WEIGHTS, JudgeResult, cme_reward
+from trl_styling.world.judge import ProgrammaticJudge
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 from datasets import Dataset, DatasetDict, concatenate_datasets, load_from_disk
 
-from trl_styling.data import CRITERIA, reward_statistics
+from trl_styling.data import reward_statistics
 from trl_styling.data.schema import is_usable
+from trl_styling.rewards import CRITERIA
 
 _LIGHT = ("trajectory_id", "group_id", "base_image_id", "variant", "reward", "judge_failed", "split", *CRITERIA)
 

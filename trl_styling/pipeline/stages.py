@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from trl_styling.context import StyleContext
     from trl_styling.tools import Plan
     from trl_styling.world.goals import StylingGoal
-    from trl_styling.world.judge import JudgeResult
+    from trl_styling.rewards import JudgeResult
 
     Goal = StylingGoal | str
 

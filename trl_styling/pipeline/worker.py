@@ -27,11 +27,12 @@ from typing import Any
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from trl_styling.data.schema import CRITERIA, Trajectory
+from trl_styling.data.schema import Trajectory
 from trl_styling.pipeline.backends.chat import ChatModelUnavailableError
 from trl_styling.pipeline.config import GenerationConfig
 from trl_styling.pipeline.registry import get_backend, import_plugins
 from trl_styling.pipeline.stages import STAGES, JudgeRequest, RenderedImage
+from trl_styling.rewards import CRITERIA
 from trl_styling.world.goals import random_context, sample_goal
 
 

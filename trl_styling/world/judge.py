@@ -54,13 +54,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from trl_styling.context import DIMENSIONS, StyleContext
-from trl_styling.criteria import CRITERIA, CRITERIA_WEIGHTS
+from trl_styling.rewards import JudgeResult, clip_reward, cme_reward, weighted_reward
 from trl_styling.tools.plan import Plan
 from trl_styling.tools.specs import ToolLibrary
 from trl_styling.world.coherence import new_issues
@@ -81,39 +80,6 @@ TEXTURE_DIMS: frozenset[str] = frozenset({"location", "weather", "atmospheric_ef
 _MONOCHROME = ("black_white", "sepia_vintage", "desaturated_muted", "low_saturation")
 _MONO_MEDIA = ("pencil_sketch", "charcoal_drawing")
 _THEMES = {**REGULAR_THEMES, **COMPLEX_THEMES}
-
-
-@dataclass(frozen=True)
-class JudgeResult:
-    """A 0-5 reward, the six criteria (0-5 each), a short rationale and the numbers behind them."""
-
-    reward: float
-    criteria: dict[str, float]
-    rationale: str
-    details: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "reward": self.reward,
-            "criteria": dict(self.criteria),
-            "rationale": self.rationale,
-            "details": dict(self.details),
-        }
-
-
-def _clip(x: float) -> float:
-    return float(min(5.0, max(0.0, x)))
-
-
-# The CME weights evaluation reports by default: FIRM's "base and bonus" shape, our choice of values (the
-# seed does not give FIRM's). Any w1 > 0 keeps the property that matters here: no execution, no reward.
-EVALUATION_CME_WEIGHTS: tuple[float, float] = (0.4, 0.6)
-
-
-def cme_reward(execution: float, consistency: float, weights: tuple[float, float]) -> float:
-    """FIRM's Consistency-Modulated Execution on the 0-5 scale: ``5 * execution * (w1 + w2 * consistency)``,
-    clipped to [0, 5]; ``execution`` and ``consistency`` in [0, 1]."""
-    return _clip(5 * execution * (weights[0] + weights[1] * consistency))
 
 
 # ------------------------------------------------------------------------------------------------ pixels
@@ -229,7 +195,7 @@ class ProgrammaticJudge:
         notes += [f"temporal conflict: {c}" for c in sorted(new_temporal)]
         notes += [f"palette clash: {c}" for c in sorted(new_aesthetic)]
 
-        goal_alignment = _clip(
+        goal_alignment = clip_reward(
             5 * target_score**2
             - 2.0 * len(violated)
             - 1.0 * len(plain)
@@ -321,13 +287,13 @@ class ProgrammaticJudge:
 
         criteria = {
             "goal_alignment": goal_alignment,
-            "aesthetic_quality": _clip(aesthetic),
-            "spatial_consistency": _clip(spatial),
-            "technical_quality": _clip(technical),
-            "temporal_consistency": _clip(temporal),
-            "creative_interpretation": _clip(creative),
+            "aesthetic_quality": clip_reward(aesthetic),
+            "spatial_consistency": clip_reward(spatial),
+            "technical_quality": clip_reward(technical),
+            "temporal_consistency": clip_reward(temporal),
+            "creative_interpretation": clip_reward(creative),
         }
-        reward = sum(CRITERIA_WEIGHTS[k] * v for k, v in criteria.items())
+        reward = weighted_reward(criteria)
         free = [d for d in DIMENSIONS if d not in targets]
         weights = {d: 2.0 if d in goal.preserve else 1.0 for d in free}
         kept = sum(w for d, w in weights.items() if final.get(d) == init.get(d))
@@ -343,12 +309,12 @@ class ProgrammaticJudge:
         )
         if self.cme is not None:
             reward = cme_reward(execution, consistency, self.cme)
-        reward = _clip(reward)
+        reward = clip_reward(reward)
 
         if self.noise_std > 0 and not noise_free:
             rng = np.random.default_rng([self.seed, *self._key(goal, init, final, plan, orig, edit)])
-            reward = _clip(reward + rng.normal(0.0, self.noise_std))
-            criteria = {k: _clip(v + rng.normal(0.0, self.noise_std)) for k, v in criteria.items()}
+            reward = clip_reward(reward + rng.normal(0.0, self.noise_std))
+            criteria = {k: clip_reward(v + rng.normal(0.0, self.noise_std)) for k, v in criteria.items()}
         rationale = "; ".join(notes) if notes else "all requested changes made cleanly, nothing else touched"
         return JudgeResult(float(reward), {k: float(v) for k, v in criteria.items()}, rationale, details)
 
@@ -431,8 +397,6 @@ def execute_and_score(
 
 
 __all__ = [
-    "CRITERIA",
-    "CRITERIA_WEIGHTS",
     "JudgeResult",
     "ProgrammaticJudge",
     "colourfulness",

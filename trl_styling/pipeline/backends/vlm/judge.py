@@ -14,32 +14,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from trl_styling.criteria import CRITERIA, CRITERIA_WEIGHTS
 from trl_styling.pipeline.backends.chat import ChatModel, ChatModelError, ChatModelUnavailableError, ChatRequest
 from trl_styling.pipeline.backends.vlm.common import check_attempts, request_seed
 from trl_styling.pipeline.backends.vlm.prompts import CME_SCORES, difference_messages, judge_messages, scores_schema
 from trl_styling.pipeline.backends.vlm.responses import ResponseFormatError, read_scores
 from trl_styling.pipeline.stages import JudgeRequest, StageError, goal_text
-from trl_styling.world.judge import JudgeResult, cme_reward
+from trl_styling.rewards import CRITERIA, JudgeResult, judge_reward
 
 
 class JudgeAnswerError(StageError):
     """The judge model gave no usable answer (unreadable, incomplete or out-of-range scores, refused request)."""
-
-
-def _clip(x: float) -> float:
-    return float(min(5.0, max(0.0, x)))
-
-
-def combine(scores: dict[str, float], cme: tuple[float, float] | None) -> tuple[float, dict[str, float]]:
-    """(reward, details) from validated scores: the weighted sum, or the CME reward when ``cme`` is given."""
-    weighted = sum(CRITERIA_WEIGHTS[c] * scores[c] for c in CRITERIA)
-    details = {"weighted_reward": weighted}
-    if cme is None:
-        return _clip(weighted), details
-    execution, consistency = scores["execution"] / 5, scores["consistency"] / 5
-    details.update(execution=execution, consistency=consistency)
-    return cme_reward(execution, consistency, cme), details
 
 
 class VLMJudge:
@@ -162,7 +146,10 @@ class VLMJudge:
                     errors[i].append(f"attempt {attempt + 1}: {error}")
                     still.append(i)
                     continue
-                reward, details = combine(scores, self.cme)
+                modulation = {}
+                if self.cme is not None:  # the CME scores are 0-5 like the criteria; CME takes them in [0, 1]
+                    modulation = {"execution": scores["execution"] / 5, "consistency": scores["consistency"] / 5}
+                reward, details = judge_reward(scores, cme=self.cme, **modulation)
                 if differences[i] is not None:
                     rationale = f"Differences: {differences[i]}\n{rationale}".strip()
                 criteria = {c: scores[c] for c in CRITERIA}

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from trl_styling.context import CONTEXT_EXTRACTION_PROMPT, DIMENSION_VALUES, DIMENSIONS, UNKNOWN, StyleContext
-from trl_styling.criteria import CRITERIA, CRITERIA_WEIGHTS
 from trl_styling.pipeline.backends.chat import Message, image_part
+from trl_styling.rewards import CRITERIA, CRITERIA_WEIGHTS
 from trl_styling.tools import Plan, ToolLibrary
 
 if TYPE_CHECKING:
