@@ -27,10 +27,10 @@ from tqdm.auto import tqdm
 from trl_styling.context import StyleContext
 from trl_styling.evaluation.diagnosis import ERROR_KINDS, diagnose_plan
 from trl_styling.evaluation.metrics import Estimate, estimate, preservation_violations, tool_scores
+from trl_styling.rewards import EVALUATION_CME_WEIGHTS, JudgeResult, cme_reward
 from trl_styling.tools import Plan, ToolLibrary, resolve_library
 from trl_styling.world.executor import oracle_plan
 from trl_styling.world.goals import StylingGoal
-from trl_styling.rewards import EVALUATION_CME_WEIGHTS, JudgeResult, cme_reward
 from trl_styling.world.judge import ProgrammaticJudge
 
 logger = logging.getLogger(__name__)

@@ -34,9 +34,9 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from trl_styling.context import StyleContext
+    from trl_styling.rewards import JudgeResult
     from trl_styling.tools import Plan
     from trl_styling.world.goals import StylingGoal
-    from trl_styling.rewards import JudgeResult
 
     Goal = StylingGoal | str
 

@@ -30,10 +30,10 @@ from trl_styling.pipeline.stages import (
     base_image_prompt,
     require_structured_goal,
 )
+from trl_styling.rewards import JudgeResult
 from trl_styling.tools import Plan, ToolLibrary, resolve_library
 from trl_styling.world.editor import ParametricEditor
 from trl_styling.world.instruction_editor import InstructionEditor
-from trl_styling.rewards import JudgeResult
 from trl_styling.world.judge import ProgrammaticJudge
 from trl_styling.world.renderer import render_state, to_pil
 from trl_styling.world.teacher import RuleTeacher, TeacherNoise
