@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from trl_styling.prompt import PlannerPrompt
 from trl_styling.trainers import TRAINING_METHODS
 
 # World noise, fixed before any run (documented in docs/benchmarks.md): the rule teacher's default mistake
@@ -141,12 +142,12 @@ def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
     if cfg.base_model:  # a pretrained B: the full prompt it needs (it has not learnt the tools from the data)
         from trl_styling.pretrained import checkpoint_record
 
-        base, plan_format, tool_specs = Path(cfg.base_model), "text", "brief"
+        base, prompt = Path(cfg.base_model), PlannerPrompt(plan_format="text", tool_specs="brief")
         base_record = checkpoint_record(base)
     else:
         spec = cfg.base_spec(variant)
         base = ensure_base_planner(spec, Path(cfg.base_dir) / f"base-planner-{variant}", progress=False)
-        plan_format, tool_specs, base_record = spec.plan_format, spec.tool_specs, read_provenance(base)
+        prompt, base_record = spec.prompt, read_provenance(base)
     timings["base_planner"] = time.perf_counter() - began
     settings = RecipeSettings(
         steps=cfg.steps,
@@ -154,8 +155,7 @@ def run_one(cfg: BenchmarkConfig, variant: str, seed: int) -> dict[str, Any]:
         batch_size=cfg.batch_size,
         seed=seed,
         dpo_learning_rate=cfg.dpo_learning_rate,
-        plan_format=plan_format,
-        tool_specs=tool_specs,
+        prompt=prompt,
         loss_normalization=cfg.loss_normalization,
         lora=cfg.lora,
         bf16=cfg.bf16,

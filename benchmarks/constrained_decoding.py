@@ -56,8 +56,9 @@ def run_mode(args: argparse.Namespace, constrained: bool, test: Any, library: An
     from trl_styling.evaluation import evaluate_planner, goals_of_split
     from trl_styling.recipes import RecipeSettings, load_planner
 
-    settings = RecipeSettings(plan_format=args.plan_format, progress=False)
-    settings.tool_specs = args.tool_specs or settings.tool_specs
+    default = RecipeSettings().prompt
+    prompt = default.replace(plan_format=args.plan_format, tool_specs=args.tool_specs)
+    settings = RecipeSettings(prompt=prompt, progress=False)
     began = time.perf_counter()
     planner = load_planner(
         args.planner,
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "data": str(args.data),
         "library": library.name,
         "plan_format": args.plan_format,
-        "tool_specs": args.tool_specs or RecipeSettings().tool_specs,
+        "tool_specs": args.tool_specs or RecipeSettings().prompt.tool_specs,
         "max_new_tokens": args.max_new_tokens,
         "max_reasoning_chars": args.max_reasoning_chars,
         "machine": {

@@ -31,13 +31,14 @@ from typing import Any
 def _batches(model_dir: Path, data: Any, library: Any, tool_specs: str, fused: bool, count: int, batch: int) -> Any:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from trl_styling.prompt import PlannerPrompt
     from trl_styling.recipes import RecipeSettings, build_trainer
 
     model = AutoModelForCausalLM.from_pretrained(model_dir)
     settings = RecipeSettings(
         steps=100,
         batch_size=batch,
-        tool_specs=tool_specs,
+        prompt=PlannerPrompt(tool_specs=tool_specs),
         fused_lm_head=fused,
         loss_normalization="token",
         progress=False,
@@ -68,6 +69,7 @@ def main() -> None:
     from datasets import load_from_disk
 
     from trl_styling.pipeline import GenerationConfig, generate_dataset
+    from trl_styling.prompt import PlannerPrompt
     from trl_styling.recipes import RecipeSettings, build_initial_planner
     from trl_styling.tools import get_tool_library
 
@@ -89,7 +91,7 @@ def main() -> None:
         work / "m",
         data,
         library,
-        RecipeSettings(tool_specs=args.tool_specs),
+        RecipeSettings(prompt=PlannerPrompt(tool_specs=args.tool_specs)),
         hidden_size=args.hidden_size,
         num_layers=args.num_layers,
         vocab_size=2048,

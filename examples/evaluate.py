@@ -21,7 +21,8 @@ def main(eval_args: Any) -> None:
     from trl_styling.data import load_styling_dataset, reward_statistics
     from trl_styling.evaluation import OraclePlanner, evaluate_planner, write_comparison
     from trl_styling.pipeline import load_group_specs
-    from trl_styling.scripts_support import load_planner_model, load_planner_settings
+    from trl_styling.prompt import PlannerPrompt
+    from trl_styling.scripts_support import load_planner_model
 
     test = load_styling_dataset(eval_args.dataset_name, split=eval_args.split)
     variants = set(test.unique("variant")) - {""}
@@ -34,16 +35,12 @@ def main(eval_args: Any) -> None:
 
     evaluations = {}
     for name, model_dir in eval_args.named_models().items():
-        settings = load_planner_settings(model_dir)
-        overrides = {
-            "plan_format": eval_args.plan_format,
-            "tool_specs": eval_args.tool_specs,
-            "include_image": eval_args.include_image,
-        }
-        settings.update({key: value for key, value in overrides.items() if value is not None})
+        prompt = PlannerPrompt.load(model_dir).replace(
+            plan_format=eval_args.plan_format, tool_specs=eval_args.tool_specs, include_image=eval_args.include_image
+        )
         model, processor = load_planner_model(model_dir)
         planner = HFPlanner(
-            model, processor, library, **settings, max_new_tokens=eval_args.max_new_tokens, temperature=0.0
+            model, processor, library, prompt=prompt, max_new_tokens=eval_args.max_new_tokens, temperature=0.0
         )
         evaluations[name] = evaluate_planner(planner, test, library, **common)
     if eval_args.include_oracle:

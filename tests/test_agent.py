@@ -9,8 +9,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from trl_styling.agent import HFPlanner, StylingAgent, TeacherPlanner
 from trl_styling.context import StyleContext
-from trl_styling.data import build_planner_prompt
 from trl_styling.pipeline.backends.world import WorldRenderer
+from trl_styling.prompt import PlannerPrompt
 from trl_styling.world.goals import random_context, sample_goal
 
 LIBRARY = "regular"
@@ -34,17 +34,16 @@ def tiny_planner(tiny_lm_dir):
         model,
         tokenizer,
         LIBRARY,
-        plan_format="text",
-        tool_specs="brief",
         max_new_tokens=16,
         temperature=0.8,
         max_retries=1,
+        prompt=PlannerPrompt(),
     )
 
 
 def test_hf_planner_prompts_exactly_as_training(tiny_planner, scene):
     _, context, goal = scene
-    expected = build_planner_prompt(context, goal.text, LIBRARY, plan_format="text", tool_specs="brief")
+    expected = PlannerPrompt().messages(context, goal.text, LIBRARY)
     assert tiny_planner.messages(context, goal) == expected
     assert tiny_planner.messages(context, goal.text) == expected
 
@@ -148,10 +147,9 @@ def test_vision_planner_gets_the_image_in_its_prompt(tiny_vlm_dir, scene):
         model,
         AutoProcessor.from_pretrained(tiny_vlm_dir),
         LIBRARY,
-        plan_format="chat",
-        include_image=True,
         max_new_tokens=8,
         max_retries=0,
+        prompt=PlannerPrompt(plan_format="chat", include_image=True),
     )
     messages = planner.messages(context, goal, image)
     assert messages[1]["content"][0] == {"type": "image", "image": image}

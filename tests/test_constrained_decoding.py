@@ -15,6 +15,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from trl_styling.agent import HFPlanner
 from trl_styling.data import plan_to_message
+from trl_styling.prompt import PlannerPrompt
 from trl_styling.testing import build_tiny_qwen3, train_tiny_tokenizer
 from trl_styling.tools import Plan, ToolLibrary, ToolSpec, get_tool_library, parse_plan
 from trl_styling.tools.grammar import Alt, GrammarSettings, Lit, Ref, build_plan_grammar
@@ -177,12 +178,11 @@ def test_an_untrained_model_only_writes_valid_plans_when_constrained(untrained, 
         model,
         tokenizer,
         library,
-        plan_format=plan_format,
-        tool_specs="names",  # as the recipe trains them; a short prompt keeps the test fast
         constrained=SMALL,
         max_new_tokens=limit,
         temperature=1.0,
         max_retries=0,
+        prompt=PlannerPrompt(plan_format=plan_format, tool_specs="names"),  # the recipe's; short keeps it fast
     )
     for k, (context, goal) in enumerate(_goals(library.name, 2)):
         # through propose, as the agent and the evaluation call it: the first greedy, the second sampled

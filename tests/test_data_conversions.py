@@ -10,14 +10,13 @@ from trl.data_utils import apply_chat_template, is_conversational, prepare_multi
 from trl_styling.context import StyleContext
 from trl_styling.data import (
     Trajectory,
-    build_planner_prompt,
     build_preference_pairs,
     plan_to_message,
     to_prompt_completion_dataset,
     trajectories_to_dataset,
     trajectory_to_prompt_completion,
 )
-from trl_styling.data.conversions import PLANNER_ROLE
+from trl_styling.prompt import COMPACT_ROLE, PLANNER_ROLE, PlannerPrompt
 from trl_styling.tools import Plan, PlanStep, get_tool_library
 
 LIB = get_tool_library("simple")
@@ -46,29 +45,31 @@ def rows(image: bool = False) -> list[dict]:
 
 
 def test_prompt_text_exact():
-    chat = build_planner_prompt(CONTEXT, GOAL, LIB)
+    chat = PlannerPrompt(plan_format="chat", tool_specs="full").messages(CONTEXT, GOAL, LIB)
     assert [m["role"] for m in chat] == ["system", "user"]
     assert chat[0]["content"].startswith(PLANNER_ROLE) and LIB.describe() not in chat[0]["content"]
     assert chat[1]["content"] == f"Current image context:\n{CONTEXT.to_prompt()}\n\nStyling goal: {GOAL}"
-    text = build_planner_prompt(CONTEXT.to_dict(), GOAL, "simple", plan_format="text")
+    text = PlannerPrompt(tool_specs="full").messages(CONTEXT.to_dict(), GOAL, "simple")
     assert text[0]["content"].endswith(LIB.describe()) and "[REASONING]" in text[0]["content"]
     assert text[1] == chat[1]  # same user turn in both formats
-    bare = build_planner_prompt(None, GOAL, LIB, include_context=False, include_image=True)
+    bare = PlannerPrompt(include_context=False, include_image=True).messages(None, GOAL, LIB)
     assert bare[1]["content"] == [{"type": "image"}, {"type": "text", "text": f"Styling goal: {GOAL}"}]
-    resumed = build_planner_prompt(CONTEXT, GOAL, LIB, steps_taken=GOOD.steps[:1])
+    resumed = PlannerPrompt().messages(CONTEXT, GOAL, LIB, steps_taken=GOOD.steps[:1])
     assert resumed[1]["content"].endswith(
         f"Steps already taken:\n{Plan(GOOD.steps[:1]).to_text()}\nContinue the plan with the remaining steps only."
     )
     with pytest.raises(ValueError, match="plan_format must be one of"):
-        build_planner_prompt(CONTEXT, GOAL, LIB, plan_format="json")
+        PlannerPrompt(plan_format="json").messages(CONTEXT, GOAL, LIB)
 
 
 def test_chat_example_round_trips_and_matches_inference_prompt():
     row = rows()[0]
-    example = trajectory_to_prompt_completion(row, LIB)
+    example = trajectory_to_prompt_completion(row, LIB, PlannerPrompt(plan_format="chat", tool_specs="full"))
     assert set(example) == {"prompt", "completion", "tools", "reward", "judge_failed", "group_id", "trajectory_id"}
     assert is_conversational(example)
-    assert example["prompt"] == build_planner_prompt(StyleContext.from_dict(row["context"]), GOAL, LIB)
+    assert example["prompt"] == PlannerPrompt(plan_format="chat", tool_specs="full").messages(
+        StyleContext.from_dict(row["context"]), GOAL, LIB
+    )
     message = example["completion"][0]
     assert {k: v for k, v in message.items() if k != "tool_calls"} == {
         k: v for k, v in GOOD.to_assistant_message().items() if k != "tool_calls"
@@ -83,7 +84,7 @@ def test_chat_example_round_trips_and_matches_inference_prompt():
 
 
 def test_text_example_round_trips():
-    example = trajectory_to_prompt_completion(rows()[0], None, plan_format="text")  # library from `variant`
+    example = trajectory_to_prompt_completion(rows()[0], None, prompt=PlannerPrompt())  # library from `variant`
     assert "tools" not in example
     assert example["completion"] == [{"role": "assistant", "content": STORED.to_text()}]
     assert Plan.from_text(example["completion"][0]["content"], LIB) == GOOD.validate(LIB)
@@ -100,19 +101,21 @@ def test_missing_library_and_image_are_explained():
     with pytest.raises(ValueError, match="pass library="):
         trajectory_to_prompt_completion(row, None)
     with pytest.raises(ValueError, match=r"trajectory_id='t1'.*include_image=True"):
-        trajectory_to_prompt_completion(rows()[0], LIB, include_image=True)
+        trajectory_to_prompt_completion(rows()[0], LIB, prompt=PlannerPrompt(include_image=True))
 
 
 def test_dataset_conversion_keeps_every_row_with_its_judge_flag_and_exact_values():
     ds = trajectories_to_dataset(rows())
-    out = to_prompt_completion_dataset(ds, LIB)  # filters nothing: the trainer filters once, and counts
+    out = to_prompt_completion_dataset(
+        ds, LIB, PlannerPrompt(plan_format="chat", tool_specs="full")
+    )  # filters nothing: the trainer filters once, and counts
     assert out.column_names == ["prompt", "completion", "tools", "reward", "judge_failed", "group_id", "trajectory_id"]
     assert out["trajectory_id"] == ["t1", "t2", "t3"] and out["reward"] == [4.5, 1.5, None]
     assert out["judge_failed"] == [False, False, True]
     # Storage gives back exactly what went in: no null keys added to messages, no float noise.
-    assert out[0] == trajectory_to_prompt_completion(ds[0], LIB)
-    assert out[0]["completion"] == [plan_to_message(STORED)]
-    text = to_prompt_completion_dataset(ds, LIB, plan_format="text")
+    assert out[0] == trajectory_to_prompt_completion(ds[0], LIB, PlannerPrompt(plan_format="chat", tool_specs="full"))
+    assert out[0]["completion"] == [plan_to_message(STORED, "chat")]
+    text = to_prompt_completion_dataset(ds, LIB, prompt=PlannerPrompt())
     assert "tools" not in text.column_names and text[1]["completion"][0]["content"] == BAD.to_text()
 
 
@@ -121,7 +124,7 @@ def test_float_arguments_survive_storage_exactly():
     grade = {"target_grading": "warm_cinematic", "saturation_change": 0.3}
     plan = Plan((PlanStep("Paint it.", "artistic_medium", paint), PlanStep("Grade it.", "color_grading", grade)))
     ds = trajectories_to_dataset([Trajectory("t", "g", "b", GOAL, plan, 4.0, context=CONTEXT)])
-    example = to_prompt_completion_dataset(ds, LIB)[0]
+    example = to_prompt_completion_dataset(ds, LIB, PlannerPrompt(plan_format="chat", tool_specs="full"))[0]
     arguments = [call["function"]["arguments"] for call in example["completion"][0]["tool_calls"]]
     assert arguments == [
         '{"target_medium": "oil_painting", "texture_intensity": 0.7}',
@@ -131,18 +134,18 @@ def test_float_arguments_survive_storage_exactly():
     pair_ds = trajectories_to_dataset(
         [Trajectory("t", "g", "b", GOAL, plan, 4.0), Trajectory("u", "g", "b", GOAL, BAD, 1.0)]
     )
-    pair = build_preference_pairs(pair_ds, library=LIB)[0]
+    pair = build_preference_pairs(pair_ds, library=LIB, prompt=PlannerPrompt(plan_format="chat", tool_specs="full"))[0]
     assert pair["chosen"][0]["tool_calls"][0]["function"]["arguments"] == arguments[0]
 
 
 def test_vision_examples_fit_trl_image_placeholders():
     ds = trajectories_to_dataset(rows(image=True))
-    out = to_prompt_completion_dataset(ds, LIB, include_image=True)
+    out = to_prompt_completion_dataset(ds, LIB, prompt=PlannerPrompt(include_image=True))
     example = out[0]
     assert example["images"][0].size == (4, 4)
     filled = prepare_multimodal_messages(example["prompt"], images=example["images"])
     assert filled[1]["content"][0]["image"].size == (4, 4)
-    pairs = build_preference_pairs(ds, library=LIB, include_image=True)
+    pairs = build_preference_pairs(ds, library=LIB, prompt=PlannerPrompt(include_image=True))
     assert len(pairs) == 1 and pairs[0]["images"][0].size == (4, 4)
     prepare_multimodal_messages(pairs[0]["prompt"], images=pairs[0]["images"])
 
@@ -154,8 +157,8 @@ def test_trl_chat_template_and_trainers_accept_the_datasets(tiny_lm_dir, tmp_pat
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_lm_dir)
     ds = trajectories_to_dataset(rows())
-    sft_data = to_prompt_completion_dataset(ds, LIB, plan_format=plan_format)
-    dpo_data = build_preference_pairs(ds, library=LIB, plan_format=plan_format)
+    sft_data = to_prompt_completion_dataset(ds, LIB, prompt=PlannerPrompt(plan_format=plan_format))
+    dpo_data = build_preference_pairs(ds, library=LIB, prompt=PlannerPrompt(plan_format=plan_format))
     tools = json.loads(sft_data[0]["tools"]) if plan_format == "chat" else None
     rendered = apply_chat_template(sft_data[0], tokenizer, tools=tools)
     expected = '"target_season": "winter_snow"' if plan_format == "chat" else 'target_season="winter_snow"'
@@ -184,13 +187,12 @@ def test_trl_chat_template_and_trainers_accept_the_datasets(tiny_lm_dir, tmp_pat
 
 
 def test_brief_tool_specs_are_short_and_keep_every_tool():
-    from trl_styling.data import build_planner_prompt
     from trl_styling.tools import get_tool_library
 
     for name in ("simple", "regular", "complex"):
         library = get_tool_library(name)
-        full = build_planner_prompt(None, "make it winter", library, plan_format="text")[0]["content"]
-        brief = build_planner_prompt(None, "make it winter", library, plan_format="text", tool_specs="brief")
+        full = PlannerPrompt(tool_specs="full").messages(None, "make it winter", library)[0]["content"]
+        brief = PlannerPrompt().messages(None, "make it winter", library)
         brief_text = brief[0]["content"]
         assert len(brief_text) < len(full) / 2
         for spec in library:
@@ -202,17 +204,17 @@ def test_brief_tool_specs_are_short_and_keep_every_tool():
             for t in tools
         )
     with pytest.raises(ValueError, match="tool_specs must be one of"):
-        build_planner_prompt(None, "g", "simple", tool_specs="tiny")
+        PlannerPrompt(tool_specs="tiny").messages(None, "g", "simple")
 
 
 def test_names_only_tool_specs():
-    from trl_styling.data import build_planner_prompt, tools_json
     from trl_styling.tools import get_tool_library
 
     library = get_tool_library("regular")
-    system = build_planner_prompt(None, "make it winter", library, plan_format="text", tool_specs="names")[0]
+    system = PlannerPrompt(tool_specs="names").messages(None, "make it winter", library)[0]
     assert system["content"].endswith(f'Tool library "regular". Tools: {", ".join(library.names)}.')
-    assert [t["function"] for t in json.loads(tools_json(library, "names"))] == [{"name": n} for n in library.names]
+    names_only = PlannerPrompt(plan_format="chat", tool_specs="names").tools(library)
+    assert [t["function"] for t in names_only] == [{"name": n} for n in library.names]
     with pytest.raises(ValueError, match="tool spec detail must be one of"):
         library.describe(detail="tiny")
 
@@ -221,22 +223,21 @@ def test_no_tool_specs_give_a_one_line_system_message_in_training_and_at_inferen
     from transformers import AutoTokenizer
 
     from trl_styling.agent import HFPlanner
-    from trl_styling.data import build_planner_prompt, tools_json
-    from trl_styling.data.conversions import COMPACT_ROLE
 
     library = get_tool_library("regular")
-    text = build_planner_prompt(CONTEXT, GOAL, library, plan_format="text", tool_specs="none")
+    text = PlannerPrompt(tool_specs="none").messages(CONTEXT, GOAL, library)
     assert text[0] == {"role": "system", "content": COMPACT_ROLE["text"]}
-    assert text[1] == build_planner_prompt(CONTEXT, GOAL, library, plan_format="text")[1]  # the user turn is kept
-    chat = build_planner_prompt(CONTEXT, GOAL, library, plan_format="chat", tool_specs="none")
-    assert chat[0]["content"] == COMPACT_ROLE["chat"] and tools_json(library, "none") == "[]"
+    assert text[1] == PlannerPrompt().messages(CONTEXT, GOAL, library)[1]  # the user turn is kept
+    chat = PlannerPrompt(plan_format="chat", tool_specs="none").messages(CONTEXT, GOAL, library)
+    assert chat[0]["content"] == COMPACT_ROLE["chat"]
+    assert PlannerPrompt(plan_format="chat", tool_specs="none").tools(library) == []
     assert library.describe(detail="none") == "" and library.to_openai_tools(detail="none") == []
-    example = trajectory_to_prompt_completion(rows()[0], LIB, plan_format="text", tool_specs="none")
-    assert example["prompt"] == build_planner_prompt(CONTEXT, GOAL, LIB, plan_format="text", tool_specs="none")
-    planner = HFPlanner(None, AutoTokenizer, library, plan_format="text", tool_specs="none")
+    example = trajectory_to_prompt_completion(rows()[0], LIB, prompt=PlannerPrompt(tool_specs="none"))
+    assert example["prompt"] == PlannerPrompt(tool_specs="none").messages(CONTEXT, GOAL, LIB)
+    planner = HFPlanner(None, AutoTokenizer, library, prompt=PlannerPrompt(tool_specs="none"))
     assert planner.messages(CONTEXT, GOAL) == text  # inference prompts exactly as training did
-    with pytest.raises(ValueError, match=r"tool_specs one of \('full', 'brief', 'names', 'none'\)"):
-        HFPlanner(None, AutoTokenizer, library, tool_specs="tiny")
+    with pytest.raises(ValueError, match=r"tool_specs must be one of \('full', 'brief', 'names', 'none'\)"):
+        HFPlanner(None, AutoTokenizer, library, prompt=PlannerPrompt(tool_specs="tiny"))
 
 
 def test_the_trainer_drops_and_counts_the_judge_failures_the_conversion_kept(tiny_lm_dir, tmp_path, caplog):
@@ -244,7 +245,7 @@ def test_the_trainer_drops_and_counts_the_judge_failures_the_conversion_kept(tin
 
     from trl_styling import StylingSFTConfig, StylingSFTTrainer
 
-    train = to_prompt_completion_dataset(trajectories_to_dataset(rows()), LIB, plan_format="text")
+    train = to_prompt_completion_dataset(trajectories_to_dataset(rows()), LIB, prompt=PlannerPrompt())
     args = StylingSFTConfig(output_dir=str(tmp_path), report_to="none", use_cpu=True, bf16=False, max_length=None)
     with caplog.at_level(logging.WARNING, logger="trl_styling.trainers.weighting"):
         trainer = StylingSFTTrainer(

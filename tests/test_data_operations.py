@@ -15,7 +15,6 @@ from trl_styling.data import (
     SPLITS,
     TRAJECTORY_FEATURES,
     Trajectory,
-    build_planner_prompt,
     build_preference_pairs,
     filter_by_reward,
     plan_to_message,
@@ -24,6 +23,7 @@ from trl_styling.data import (
     split_counts,
     trajectories_to_dataset,
 )
+from trl_styling.prompt import PlannerPrompt
 from trl_styling.tools import Plan
 
 PLAN = [{"reasoning": "r", "tool": "time_of_day", "arguments": {}}]
@@ -247,7 +247,7 @@ def test_best_vs_worst_exact():
     assert pairs["shared_steps"] == [0, 0]
     example = pairs[0]
     assert is_conversational(example) and [m["role"] for m in example["prompt"]] == ["system", "user"]
-    assert example["prompt"] == build_planner_prompt(None, "goal of g1", "simple")
+    assert example["prompt"] == PlannerPrompt().messages(None, "goal of g1", "simple")
     assert example["chosen"] == [plan_to_message(Plan.from_records([S1, S2, S3]))]
     assert example["rejected"] == [plan_to_message(Plan.from_records([S1_REWORDED, S2, S3]))]
 
@@ -285,7 +285,7 @@ def test_pairs_never_cross_groups():
 
 def test_first_divergent_step_exact(caplog):
     with caplog.at_level(logging.INFO, logger="trl_styling.data.pairs"):
-        pairs = build_preference_pairs(pair_data(), strategy="first_divergent_step", plan_format="text")
+        pairs = build_preference_pairs(pair_data(), strategy="first_divergent_step", prompt=PlannerPrompt())
     assert "1 identical-action pairs skipped" in caplog.text  # (A, D): only the reasoning differs
     assert ids(pairs) == [("B", "D"), ("A", "C"), ("B", "C"), ("K", "L")]
     assert pairs["shared_steps"] == [2, 1, 1, 0]
@@ -293,7 +293,7 @@ def test_first_divergent_step_exact(caplog):
     steps = Plan.from_records([S1, S2]).steps
     assert b_d["chosen"] == [{"role": "assistant", "content": ""}]  # B stops where D adds a step
     assert b_d["rejected"] == [{"role": "assistant", "content": Plan.from_records([S3]).to_text()}]
-    assert b_d["prompt"] == build_planner_prompt(None, "goal of g1", "simple", plan_format="text", steps_taken=steps)
+    assert b_d["prompt"] == PlannerPrompt().messages(None, "goal of g1", "simple", steps_taken=steps)
     assert a_c["prompt"][1]["content"].endswith(
         f"Steps already taken:\n{Plan(steps[:1]).to_text()}\nContinue the plan with the remaining steps only."
     )
@@ -337,9 +337,10 @@ def test_no_pairs_gives_empty_dataset_and_a_hint(caplog):
 
 
 def test_first_divergent_step_chat_format():
-    pairs = build_preference_pairs(pair_data(), strategy="first_divergent_step", max_pairs_per_group=2)
+    chat = PlannerPrompt(plan_format="chat", tool_specs="full")
+    pairs = build_preference_pairs(pair_data(), strategy="first_divergent_step", max_pairs_per_group=2, prompt=chat)
     assert ids(pairs) == [("B", "D"), ("A", "C"), ("K", "L")]
     assert pairs[0]["chosen"] == [{"role": "assistant", "content": ""}]
-    assert pairs[1]["chosen"] == [plan_to_message(Plan.from_records([S2, S3]))]
+    assert pairs[1]["chosen"] == [plan_to_message(Plan.from_records([S2, S3]), "chat")]
     assert pairs[1]["rejected"][0]["reasoning_content"].startswith("Step 1 (season_cycle): Autumn instead.")
     assert "Steps already taken:\n[REASONING] Dusk first." in pairs[1]["prompt"][1]["content"]

@@ -16,13 +16,13 @@ from trl_styling import (
 )
 from trl_styling.data import (
     Trajectory,
-    build_planner_prompt,
     build_preference_pairs,
     split_by_base_image,
     to_prompt_completion_dataset,
     trajectories_to_dataset,
     validate_trajectories,
 )
+from trl_styling.prompt import PlannerPrompt
 from trl_styling.tools import Plan, PlanParseError, PlanStep, get_tool_library, parse_plan
 
 LIBRARY = get_tool_library("simple")
@@ -80,7 +80,7 @@ def test_trajectories_to_trained_planner(tiny_lm_dir, tmp_path, plan_format):
     splits = split_by_base_image(dataset, seed=0)
     assert not set(splits["train"]["base_image_id"]) & set(splits["test"]["base_image_id"])
 
-    train = to_prompt_completion_dataset(splits["train"], LIBRARY, plan_format=plan_format, tool_specs="brief")
+    train = to_prompt_completion_dataset(splits["train"], LIBRARY, prompt=PlannerPrompt(plan_format=plan_format))
     assert set(train.column_names) >= {"prompt", "completion", "reward", "group_id"}
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_lm_dir)
@@ -97,9 +97,7 @@ def test_trajectories_to_trained_planner(tiny_lm_dir, tmp_path, plan_format):
 
     # The trained planner is prompted exactly as in training; its output goes through the tolerant parser.
     test_row = splits["test"][0]
-    prompt = build_planner_prompt(
-        test_row["context"], test_row["goal"], LIBRARY, plan_format=plan_format, tool_specs="brief"
-    )
+    prompt = PlannerPrompt(plan_format=plan_format).messages(test_row["context"], test_row["goal"], LIBRARY)
     tools = LIBRARY.to_openai_tools(detail="brief") if plan_format == "chat" else None
     input_ids = tokenizer.apply_chat_template(
         prompt, tools=tools, add_generation_prompt=True, return_tensors="pt", return_dict=True
@@ -118,7 +116,10 @@ def test_trajectories_to_weighted_dpo(tiny_lm_dir, tmp_path):
     dataset = trajectories_to_dataset(trajectories())
     train = split_by_base_image(dataset, seed=0)["train"]
     pairs = build_preference_pairs(
-        train, strategy="all_pairs", library=LIBRARY, plan_format="text", tool_specs="brief"
+        train,
+        strategy="all_pairs",
+        library=LIBRARY,
+        prompt=PlannerPrompt(),
     )
     # per group: chosen 4.6 vs rejected 3.2 (gap 1.4) and vs 1.8 (gap 2.8)
     assert sorted(set(pairs["weight"])) == pytest.approx([1.4, 2.8])

@@ -18,6 +18,7 @@ from trl_styling.pipeline.config import GenerationConfig
 from trl_styling.pipeline.generate import GenerationFailedError, generate_dataset, load_group_specs, run_generation
 from trl_styling.pipeline.registry import register_backend, unregister_backend
 from trl_styling.pipeline.shards import ConfigMismatchError
+from trl_styling.prompt import PlannerPrompt
 from trl_styling.world.goals import StylingGoal
 
 
@@ -173,7 +174,7 @@ def test_a_broken_backend_fails_the_run_loudly(tmp_path):
 
 def test_generated_data_trains_with_the_core_trainers(tiny_lm_dir, tmp_path):
     data = generate_dataset(config(tmp_path, num_groups=6, rollouts=2))
-    train = to_prompt_completion_dataset(data["train"], tool_specs="brief", plan_format="text")
+    train = to_prompt_completion_dataset(data["train"], prompt=PlannerPrompt())
     assert len(train) == len(data["train"]) and set(train.column_names) >= {"prompt", "completion", "reward"}
     args = RewardWeightedConfig(
         output_dir=str(tmp_path / "out"),

@@ -21,6 +21,7 @@ import torch
 from datasets import load_from_disk
 
 from trl_styling.pipeline import GenerationConfig, generate_dataset
+from trl_styling.prompt import PlannerPrompt
 from trl_styling.recipes import RecipeSettings, build_trainer, load_planner, train_method
 from trl_styling.tools import get_tool_library
 
@@ -186,7 +187,12 @@ def test_smollm2_trains_a_lora_adapter_and_plans(trajectories, tmp_path):
 
     library = get_tool_library("simple")
     settings = RecipeSettings(
-        steps=2, batch_size=2, learning_rate=1e-3, lora=True, plan_format="text", tool_specs="brief", progress=False
+        steps=2,
+        batch_size=2,
+        learning_rate=1e-3,
+        lora=True,
+        progress=False,
+        prompt=PlannerPrompt(),
     )
     began = time.perf_counter()
     out = train_method("S", base, trajectories, library, tmp_path / "S", settings)

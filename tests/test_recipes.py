@@ -14,6 +14,7 @@ from datasets import load_from_disk
 from transformers import AutoModelForCausalLM
 
 from trl_styling.pipeline import GenerationConfig, generate_dataset
+from trl_styling.prompt import PlannerPrompt
 from trl_styling.recipes import (
     RecipeSettings,
     build_initial_planner,
@@ -48,7 +49,11 @@ def test_every_method_trains_from_the_checkpoint(method, trajectories, tiny_lm_d
     after = AutoModelForCausalLM.from_pretrained(out).state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before), f"{method} changed no parameter"
     planner = load_planner(out, "simple", settings)
-    assert planner.max_new_tokens == 512 and planner.temperature == 0.0 and planner.tool_specs == "names"
+    assert (
+        planner.max_new_tokens == 512
+        and planner.temperature == 0.0
+        and planner.prompt == PlannerPrompt(tool_specs="names")
+    )
 
 
 def test_methods_differ_only_in_their_defining_knobs(trajectories, tiny_lm_dir, tmp_path):
@@ -93,7 +98,7 @@ def test_initial_planner_is_seeded_and_its_tokenizer_fits_the_recipe_texts(traje
     assert (first.config.hidden_size, first.config.num_hidden_layers) == (32, 1)
     assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
     tokenizer = AutoTokenizer.from_pretrained(dirs[0])
-    completion = to_prompt_completion_dataset(trajectories, "simple", plan_format="text", tool_specs="names")[0]
+    completion = to_prompt_completion_dataset(trajectories, "simple", prompt=PlannerPrompt(tool_specs="names"))[0]
     text = completion["completion"][0]["content"]
     assert tokenizer.unk_token_id not in tokenizer(text)["input_ids"]
     # fitted to these texts: more compact on them than the same-size tokenizer fitted to the default corpus

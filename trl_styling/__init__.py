@@ -22,6 +22,7 @@ _LAZY: dict[str, str] = {
     "StylingSFTConfig": "trl_styling.trainers",
     "StylingSFTTrainer": "trl_styling.trainers",
     "StylingDataCollator": "trl_styling.collator",
+    "PlannerPrompt": "trl_styling.prompt",
     "StyleContext": "trl_styling.context",
     "get_training_method": "trl_styling.trainers",
     "load_styling_dataset": "trl_styling.data.hub",

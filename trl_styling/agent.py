@@ -6,13 +6,12 @@
     result = agent.run(image, goal, best_of_n=4, seed=0)
     result.plan.to_text(), result.instruction, result.edited_image, result.score
 
-**Planners.** :class:`HFPlanner` runs a trained transformers model (LM or VLM), prompted with
-:func:`~trl_styling.data.build_planner_prompt` exactly as the training conversions did (same
-``plan_format``, ``tool_specs``, ``include_context``, ``include_image``), and reads its output with the
-tolerant :func:`~trl_styling.tools.parse_plan`; with ``constrained=True`` it decodes with the tool library's
-plan grammar, so its plans parse as generated (:mod:`trl_styling.tools.grammar`). :class:`TeacherPlanner` is the
-world's rule teacher. Any object with the pipeline's ``propose(context, goal, n, *, image, seed) ->
-list[PlanProposal]`` works.
+**Planners.** :class:`HFPlanner` runs a trained transformers model (LM or VLM), prompted by the
+:class:`~trl_styling.prompt.PlannerPrompt` it was trained with (``PlannerPrompt.load(model_dir)`` reads the one
+saved beside it), and reads its output with the tolerant :func:`~trl_styling.tools.parse_plan`; with
+``constrained=True`` it decodes with the tool library's plan grammar, so its plans parse as generated
+(:mod:`trl_styling.tools.grammar`). :class:`TeacherPlanner` is the world's rule teacher. Any object with the
+pipeline's ``propose(context, goal, n, *, image, seed) -> list[PlanProposal]`` works.
 
 **Goals.** A :class:`~trl_styling.world.goals.StylingGoal` or plain text. A model planner reads the text
 either way; the world's teacher and judge need the structure (``needs_structured_goal``). With a plain-text
@@ -40,7 +39,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from PIL import Image
 
 from trl_styling.context import StyleContext
-from trl_styling.data.conversions import PLAN_FORMATS, ToolSpecDetail
 from trl_styling.pipeline.backends.world import (
     TeacherPlanner,
     WorldContextExtractor,
@@ -50,10 +48,10 @@ from trl_styling.pipeline.backends.world import (
 )
 from trl_styling.pipeline.instructions import TemplateInstructionSynthesizer
 from trl_styling.pipeline.stages import JudgeRequest, PlanProposal, goal_text
+from trl_styling.prompt import PlannerPrompt
 from trl_styling.tools import Plan, PlanParseError, ToolLibrary, parse_plan, resolve_library
 from trl_styling.tools.grammar import GrammarSettings
 from trl_styling.tools.repair import parse_plan_with_repair
-from trl_styling.tools.specs import TOOL_SPEC_DETAILS
 
 if TYPE_CHECKING:
     from trl_styling.pipeline.stages import Goal
@@ -103,9 +101,9 @@ class HFPlanner:
 
     With ``constrained=True`` decoding is constrained to the tool library's plan grammar
     (:mod:`trl_styling.tools.grammar`, applied by :mod:`trl_styling.constrained` with xgrammar): at every step
-    only tokens that continue a valid plan of ``plan_format`` are allowed (tool and parameter names, enumerated
-    values, typed numbers and booleans, required parameters, 1 to 5 steps), and the end-of-sequence token only
-    after a complete plan, so every plan that is not cut off parses as generated. Reasoning is bounded to 400
+    only tokens that continue a valid plan of the prompt's ``plan_format`` are allowed (tool and parameter names,
+    enumerated values, typed numbers and booleans, required parameters, 1 to 5 steps), and the end-of-sequence token
+    only after a complete plan, so every plan that is not cut off parses as generated. Reasoning is bounded to 400
     characters and free-text values to 160 (pass a :class:`~trl_styling.tools.grammar.GrammarSettings` instead of
     ``True`` to change the bounds). A constrained generation that reaches ``max_new_tokens`` is still reported
     as cut off (``last_truncated``). Needs ``pip install 'trl-styling[constrained]'``.
@@ -114,10 +112,8 @@ class HFPlanner:
         model: A transformers causal LM or VLM with ``generate``.
         processor: Its tokenizer (LM) or processor (VLM), with the chat template used in training.
         library: The tool library (or its name) the planner was trained on.
-        plan_format: ``"text"`` (``[REASONING] ... [ACTION] tool(...)``) or ``"chat"`` (tool calls).
-        tool_specs: How the prompt lists the tools, as in training (:func:`~trl_styling.data.build_planner_prompt`).
-        include_context: Whether the prompt states the image's context, as in training.
-        include_image: Whether the prompt holds the image (a VLM planner).
+        prompt: The prompt the planner was trained with (default ``PlannerPrompt()``: text plans, brief tool
+            listing, context, no image); ``PlannerPrompt.load(model_dir)`` reads the one saved with a model.
         max_new_tokens: Generation limit; a plan that reaches it is reported as cut off.
         temperature: Sampling temperature of proposals after the first and of retries (``<= 0``: all greedy).
         top_p: Nucleus sampling threshold.
@@ -134,10 +130,7 @@ class HFPlanner:
         processor: Any,
         library: ToolLibrary | str,
         *,
-        plan_format: Literal["text", "chat"] = "text",
-        tool_specs: ToolSpecDetail = "brief",
-        include_context: bool = True,
-        include_image: bool = False,
+        prompt: PlannerPrompt | None = None,
         max_new_tokens: int = 256,
         temperature: float = 0.7,
         top_p: float = 1.0,
@@ -145,18 +138,16 @@ class HFPlanner:
         repair: bool = False,
         constrained: bool | GrammarSettings = False,
     ) -> None:
-        if plan_format not in PLAN_FORMATS or tool_specs not in TOOL_SPEC_DETAILS:
-            raise ValueError(
-                f"plan_format must be one of {PLAN_FORMATS} and tool_specs one of {TOOL_SPEC_DETAILS}, "
-                f"got {plan_format!r}, {tool_specs!r}."
+        if prompt is not None and not isinstance(prompt, PlannerPrompt):
+            raise TypeError(
+                f"prompt must be a PlannerPrompt, got {type(prompt).__name__}; e.g. PlannerPrompt.load(dir)."
             )
         if max_retries < 0 or max_new_tokens < 1:
             raise ValueError("max_retries must be >= 0 and max_new_tokens >= 1.")
         self.model, self.processor = model, processor
         self.tokenizer = getattr(processor, "tokenizer", processor)
         self.library = resolve_library(library)
-        self.plan_format, self.tool_specs = plan_format, tool_specs
-        self.include_context, self.include_image = include_context, include_image
+        self.prompt = prompt if prompt is not None else PlannerPrompt()
         self.max_new_tokens, self.temperature, self.top_p = max_new_tokens, float(temperature), float(top_p)
         self.max_retries = max_retries if self.temperature > 0 else 0
         self.repair = repair
@@ -170,19 +161,9 @@ class HFPlanner:
             require_xgrammar()  # a missing extra fails here, not at the first plan
 
     def messages(self, context: StyleContext | None, goal: Goal, image: Image.Image | None = None) -> list[dict]:
-        """The prompt messages, exactly as :func:`~trl_styling.data.build_planner_prompt` builds them for training."""
-        from trl_styling.data import build_planner_prompt
-
-        messages = build_planner_prompt(
-            context,
-            goal_text(goal),
-            self.library,
-            plan_format=self.plan_format,
-            include_context=self.include_context,
-            include_image=self.include_image,
-            tool_specs=self.tool_specs,
-        )
-        if self.include_image:
+        """The prompt messages, exactly as the training conversions built them (``self.prompt.messages``)."""
+        messages = self.prompt.messages(context, goal_text(goal), self.library)
+        if self.prompt.include_image:
             if image is None:
                 raise ValueError("This planner was trained with images (include_image=True); pass the image.")
             user = messages[1]
@@ -193,7 +174,7 @@ class HFPlanner:
     def generate(self, messages: list[dict], *, sample: bool, seed: int) -> str:
         import torch
 
-        tools = self.library.to_openai_tools(detail=self.tool_specs) if self.plan_format == "chat" else None
+        tools = self.prompt.tools(self.library)
         inputs = self.processor.apply_chat_template(
             messages, tools=tools, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt"
         )
@@ -225,7 +206,7 @@ class HFPlanner:
         from trl_styling.tools.grammar import build_plan_grammar
 
         if self._compiled_grammar is None:
-            grammar = build_plan_grammar(self.library, self.plan_format, self.grammar_settings)
+            grammar = build_plan_grammar(self.library, self.prompt.plan_format, self.grammar_settings)
             self._compiled_grammar = compile_plan_grammar(
                 grammar,
                 self.tokenizer,

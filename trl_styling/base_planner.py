@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from trl_styling.prompt import PlannerPrompt
 from trl_styling.recipes import WARMUP_SEED_OFFSET
 
 __all__ = [
@@ -66,8 +67,8 @@ class BasePlannerSpec:
         steps: Optimizer steps of the warm-up.
         batch_size: Trajectories per step.
         learning_rate: Peak learning rate (cosine schedule, 10% warm-up).
-        plan_format: Plan format of the training texts ("text" or "chat").
-        tool_specs: Tool listing in the prompt ("none" for from-scratch planners; see ``build_planner_prompt``).
+        plan_format: Plan format of the training texts ("text" or "chat"); with ``tool_specs``, :attr:`prompt`.
+        tool_specs: Tool listing in the prompt ("none" for from-scratch planners; see ``PlannerPrompt``).
         threads: torch threads during training (part of what makes a rebuild bit-identical).
     """
 
@@ -87,10 +88,13 @@ class BasePlannerSpec:
     tool_specs: str = "none"
     threads: int = 1
 
+    @property
+    def prompt(self) -> PlannerPrompt:
+        """How B was trained and how every planner trained from it is prompted (text plans, no tool listing)."""
+        return PlannerPrompt(plan_format=self.plan_format, tool_specs=self.tool_specs)  # type: ignore[arg-type]
+
     def __post_init__(self) -> None:
-        from trl_styling.data.conversions import PLAN_FORMATS
         from trl_styling.tools import LIBRARY_NAMES
-        from trl_styling.tools.specs import TOOL_SPEC_DETAILS
         from trl_styling.world.descriptions import EXPLICITNESS
 
         if self.variant not in LIBRARY_NAMES:
@@ -99,11 +103,10 @@ class BasePlannerSpec:
             raise ValueError(
                 f"BasePlannerSpec.goal_explicitness must be one of {EXPLICITNESS}, got {self.goal_explicitness!r}."
             )
-        if self.plan_format not in PLAN_FORMATS or self.tool_specs not in TOOL_SPEC_DETAILS:
-            raise ValueError(
-                f"BasePlannerSpec: plan_format must be one of {PLAN_FORMATS} and tool_specs one of "
-                f"{TOOL_SPEC_DETAILS}, got {self.plan_format!r} and {self.tool_specs!r}."
-            )
+        try:
+            self.prompt  # noqa: B018 - validates plan_format and tool_specs
+        except ValueError as error:
+            raise ValueError(f"BasePlannerSpec: {error}") from error
         for name in ("warmup_groups", "hidden_size", "num_layers", "vocab_size", "steps", "batch_size", "threads"):
             if getattr(self, name) < 1:
                 raise ValueError(f"BasePlannerSpec.{name} must be >= 1, got {getattr(self, name)}.")
@@ -178,8 +181,7 @@ def build_base_planner(
         learning_rate=spec.learning_rate,
         batch_size=spec.batch_size,
         seed=spec.seed,
-        plan_format=spec.plan_format,
-        tool_specs=spec.tool_specs,
+        prompt=spec.prompt,
         loss_normalization="token",  # a language-model warm-up, not one of the paper's methods
         progress=progress,
     )

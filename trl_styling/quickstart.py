@@ -105,8 +105,7 @@ class QuickstartConfig:
             dpo_learning_rate=self.dpo_learning_rate,
             batch_size=self.batch_size,
             seed=self.seed,
-            plan_format=spec.plan_format,
-            tool_specs=spec.tool_specs,
+            prompt=spec.prompt,
             loss_normalization=self.loss_normalization,
         )
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trl_styling.prompt import PlannerPrompt
+
 
 def method_arguments(method: str, settings: RecipeSettings) -> dict[str, Any]:
     """The recipe's value of ``method``'s defining config field(s); a method the recipe has no knob for trains with
@@ -43,8 +45,8 @@ class RecipeSettings:
     learning_rate: float = 3e-3
     batch_size: int = 8
     seed: int = 0
-    plan_format: str = "text"
-    tool_specs: str = "names"
+    # How every planner is prompted, in training and at evaluation: compact text plans, tool names listed.
+    prompt: PlannerPrompt = PlannerPrompt(plan_format="text", tool_specs="names")
     loss_normalization: str = "sequence"  # the paper's (App. E.2); "token" is SFTTrainer's
     s_min_reward: float = 1.0
     r_min_reward: float = 3.5
@@ -144,8 +146,7 @@ def build_trainer(
             settings.dpo_rejected_max,
             settings.dpo_min_gap,
             library=library,
-            plan_format=settings.plan_format,
-            tool_specs=settings.tool_specs,
+            prompt=settings.prompt,
         )
         if len(pairs) == 0:
             raise ValueError(
@@ -156,9 +157,7 @@ def build_trainer(
         return spec.trainer_class(
             model, ref_model=ref_model, args=args, train_dataset=pairs, processing_class=tokenizer, **peft
         )
-    train = to_prompt_completion_dataset(
-        trajectories, library, plan_format=settings.plan_format, tool_specs=settings.tool_specs
-    )
+    train = to_prompt_completion_dataset(trajectories, library, settings.prompt)
     args = spec.config_class(
         **_common_arguments(out_dir, settings, settings.learning_rate),
         max_length=None,
@@ -191,9 +190,7 @@ def build_initial_planner(
     from trl_styling.testing import build_tiny_qwen3
     from trl_styling.tools import resolve_library
 
-    rows = to_prompt_completion_dataset(
-        trajectories, library, plan_format=settings.plan_format, tool_specs=settings.tool_specs
-    )
+    rows = to_prompt_completion_dataset(trajectories, library, settings.prompt)
     corpus = [message["content"] for row in rows for message in row["prompt"] + row["completion"]]
     words = resolve_library(library).identifiers() if whole_identifiers else ()
     return build_tiny_qwen3(
@@ -315,8 +312,7 @@ def load_planner(
         model,
         tokenizer,
         library,
-        plan_format=settings.plan_format,
-        tool_specs=settings.tool_specs,
+        prompt=settings.prompt,
         max_new_tokens=max_new_tokens,
         temperature=temperature,
         max_retries=max_retries,

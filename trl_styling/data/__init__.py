@@ -1,11 +1,10 @@
 """Trajectory data: schema, validation, group-safe splits, reward filtering, preference pairs, conversions."""
 
 from trl_styling.data.conversions import (
-    build_planner_prompt,
     library_for,
     plan_to_message,
     to_prompt_completion_dataset,
-    tools_json,
+    tools_column,
     trajectory_to_prompt_completion,
 )
 from trl_styling.data.hub import (
@@ -49,7 +48,6 @@ __all__ = [
     "RowError",
     "Trajectory",
     "TrajectoryValidationError",
-    "build_planner_prompt",
     "build_preference_pairs",
     "filter_by_reward",
     "find_trajectory_errors",
@@ -62,7 +60,7 @@ __all__ = [
     "split_counts",
     "to_prompt_completion_dataset",
     "trajectories_to_dataset",
-    "tools_json",
+    "tools_column",
     "trajectory_to_prompt_completion",
     "validate_trajectories",
 ]

@@ -33,15 +33,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from datasets import Dataset, Value
 
-from trl_styling.data.conversions import (
-    ToolSpecDetail,
-    build_planner_prompt,
-    conversational_features,
-    library_for,
-    plan_to_message,
-    tools_json,
-)
+from trl_styling.data.conversions import conversational_features, library_for, plan_to_message, tools_column
 from trl_styling.data.schema import is_usable
+from trl_styling.prompt import PlannerPrompt
 
 if TYPE_CHECKING:
     from trl_styling.tools import ToolLibrary
@@ -139,24 +133,23 @@ def build_preference_pairs(
     strategy: Strategy = "best_vs_worst",
     seed: int = 0,
     library: ToolLibrary | str | None = None,
-    include_image: bool = False,
     max_pairs_per_group: int | None = None,
     *,
     weight_fn: str | Callable[[float, float], float] = "gap",
-    plan_format: Literal["chat", "text"] = "chat",
-    include_context: bool = True,
-    tool_specs: ToolSpecDetail = "full",
+    prompt: PlannerPrompt | None = None,
 ) -> Dataset:
     """DPO pairs within groups, in TRL's conversational explicit-prompt preference format.
 
-    Columns: ``prompt`` ([system, user]), ``chosen``/``rejected`` ([assistant]), ``tools`` (chat format),
-    ``images`` (with ``include_image``: the group's base image), ``chosen_reward``, ``rejected_reward``,
-    ``weight`` (``weight_fn``: "gap" = reward gap, "uniform" = 1, or a callable), ``group_id``,
-    ``chosen_id``, ``rejected_id``, ``shared_steps`` (steps moved into the prompt; 0 except for
-    ``first_divergent_step``). ``library`` None uses each row's ``variant``. Output order is by group id.
+    Columns: ``prompt`` ([system, user], built by ``prompt``, default ``PlannerPrompt()``), ``chosen``/``rejected``
+    ([assistant]), ``tools`` (chat format), ``images`` (with ``prompt.include_image``: the group's base image),
+    ``chosen_reward``, ``rejected_reward``, ``weight`` (``weight_fn``: "gap" = reward gap, "uniform" = 1, or a
+    callable), ``group_id``, ``chosen_id``, ``rejected_id``, ``shared_steps`` (steps moved into the prompt; 0
+    except for ``first_divergent_step``). ``library`` None uses each row's ``variant``. Output order is by group id.
     """
     from trl_styling.tools import Plan
 
+    prompt = prompt if prompt is not None else PlannerPrompt()
+    include_image = prompt.include_image
     weigh = _check_arguments(chosen_min, rejected_max, min_gap, strategy, max_pairs_per_group, weight_fn)
     needed = ("trajectory_id", "group_id", "reward", "plan", "goal")
     missing = [c for c in needed if c not in dataset.column_names]
@@ -190,27 +183,18 @@ def build_preference_pairs(
         for c, r, c_steps, r_steps, k in made:
             lib = library_for(library, c.get("variant"))
             example: dict[str, Any] = {
-                "prompt": build_planner_prompt(
-                    c.get("context"),
-                    c["goal"],
-                    lib,
-                    plan_format=plan_format,
-                    include_context=include_context,
-                    include_image=include_image,
-                    steps_taken=c_steps[:k] if k else None,
-                    tool_specs=tool_specs,
-                ),
-                "chosen": [plan_to_message(c_steps[k:], plan_format)],
-                "rejected": [plan_to_message(r_steps[k:], plan_format)],
+                "prompt": prompt.messages(c.get("context"), c["goal"], lib, steps_taken=c_steps[:k] if k else None),
+                "chosen": [plan_to_message(c_steps[k:], prompt.plan_format)],
+                "rejected": [plan_to_message(r_steps[k:], prompt.plan_format)],
             }
-            if plan_format == "chat":
-                example["tools"] = tools_json(lib, tool_specs)
+            if prompt.plan_format == "chat":
+                example["tools"] = tools_column(prompt, lib)
             if include_image:
                 image = images[c["index"]]["image"]
                 if image is None:
                     raise ValueError(
                         f"row {c['index']} (trajectory_id={c['trajectory_id']!r}) has no base image but "
-                        "include_image=True; fill the 'image' column or use include_image=False."
+                        "include_image=True; fill the 'image' column or use PlannerPrompt(include_image=False)."
                     )
                 example["images"] = [image]
             weight = float(weigh(c["reward"], r["reward"]))
@@ -242,9 +226,7 @@ def build_preference_pairs(
             rejected_max,
             min_gap,
         )
-    features = conversational_features(
-        ("prompt", "chosen", "rejected"), include_image=include_image, plan_format=plan_format
-    )
+    features = conversational_features(("prompt", "chosen", "rejected"), prompt)
     features.update(
         {
             **{name: Value("float64") for name in ("chosen_reward", "rejected_reward", "weight")},

@@ -12,15 +12,12 @@ from trl_styling.scripts_support.arguments import (
     generation_config_from_arguments,
 )
 from trl_styling.scripts_support.data import (
-    PLANNER_SETTINGS_FILE,
     dataset_variant,
     load_planner_model,
-    load_planner_settings,
     load_trajectory_split,
     model_init_kwargs,
     preference_pairs,
     prompt_completion,
-    save_planner_settings,
 )
 from trl_styling.scripts_support.model_card import (
     PlannerCardInfo,
@@ -38,7 +35,6 @@ from trl_styling.scripts_support.run import (
 )
 
 __all__ = [
-    "PLANNER_SETTINGS_FILE",
     "EvaluateArguments",
     "GenerationArguments",
     "PairArguments",
@@ -50,14 +46,12 @@ __all__ = [
     "planner_card_info",
     "generation_config_from_arguments",
     "load_planner_model",
-    "load_planner_settings",
     "load_trajectory_split",
     "model_init_kwargs",
     "preference_pairs",
     "prompt_completion",
     "train_and_save",
     "render_model_card",
-    "save_planner_settings",
     "training_hyperparameters",
     "use_styling_model_card",
     "write_model_card",

@@ -15,8 +15,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from trl_styling.data.conversions import PLAN_FORMATS
 from trl_styling.pipeline.config import GenerationConfig
+from trl_styling.prompt import PLAN_FORMATS, PlannerPrompt
 from trl_styling.tools.specs import TOOL_SPEC_DETAILS
 
 
@@ -55,21 +55,19 @@ class StylingScriptArguments:
     def __post_init__(self) -> None:
         if not self.dataset_name:
             raise ValueError("dataset_name is required: a generated dataset directory or a Hub dataset repo id.")
-        if self.plan_format not in PLAN_FORMATS:
-            raise ValueError(f"plan_format must be one of {PLAN_FORMATS}, got {self.plan_format!r}.")
-        if self.tool_specs not in TOOL_SPEC_DETAILS:
-            raise ValueError(f"tool_specs must be one of {TOOL_SPEC_DETAILS}, got {self.tool_specs!r}.")
+        self.prompt  # noqa: B018 - validates the four prompt settings
         if self.max_train_samples is not None and self.max_train_samples < 1:
             raise ValueError(f"max_train_samples must be >= 1 or unset, got {self.max_train_samples}.")
 
-    def prompt_settings(self) -> dict[str, Any]:
-        """What a planner must be prompted with at inference, exactly as in training (saved next to the model)."""
-        return {
-            "plan_format": self.plan_format,
-            "tool_specs": self.tool_specs,
-            "include_context": self.include_context,
-            "include_image": self.include_image,
-        }
+    @property
+    def prompt(self) -> PlannerPrompt:
+        """How the planner is prompted in training, and so at inference (saved next to the model)."""
+        return PlannerPrompt(
+            plan_format=self.plan_format,  # type: ignore[arg-type]
+            tool_specs=self.tool_specs,  # type: ignore[arg-type]
+            include_context=self.include_context,
+            include_image=self.include_image,
+        )
 
 
 @dataclass

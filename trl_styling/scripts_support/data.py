@@ -17,8 +17,6 @@ from trl_styling.data import (
 )
 from trl_styling.scripts_support.arguments import PairArguments, StylingScriptArguments
 
-PLANNER_SETTINGS_FILE = "styling_planner.json"
-
 
 def load_trajectory_split(script_args: StylingScriptArguments, split: str) -> Dataset:
     """One validated split of the script's dataset (first ``max_train_samples`` rows for the train split)."""
@@ -45,14 +43,7 @@ def dataset_variant(trajectories: Dataset, script_args: StylingScriptArguments) 
 
 def prompt_completion(trajectories: Dataset, script_args: StylingScriptArguments) -> Dataset:
     """Trajectories -> TRL prompt-completion rows (keeps reward and group_id for the weighted trainers)."""
-    return to_prompt_completion_dataset(
-        trajectories,
-        None,
-        include_image=script_args.include_image,
-        plan_format=script_args.plan_format,  # type: ignore[arg-type]
-        include_context=script_args.include_context,
-        tool_specs=script_args.tool_specs,  # type: ignore[arg-type]
-    )
+    return to_prompt_completion_dataset(trajectories, None, script_args.prompt)
 
 
 def preference_pairs(trajectories: Dataset, script_args: StylingScriptArguments, pair_args: PairArguments) -> Dataset:
@@ -64,12 +55,9 @@ def preference_pairs(trajectories: Dataset, script_args: StylingScriptArguments,
         min_gap=pair_args.min_gap,
         strategy=pair_args.pair_strategy,
         seed=pair_args.pair_seed,  # type: ignore[arg-type]
-        include_image=script_args.include_image,
         max_pairs_per_group=pair_args.max_pairs_per_group,
         weight_fn=pair_args.pair_weight,
-        plan_format=script_args.plan_format,  # type: ignore[arg-type]
-        include_context=script_args.include_context,
-        tool_specs=script_args.tool_specs,  # type: ignore[arg-type]
+        prompt=script_args.prompt,
     )
     if len(pairs) == 0:
         stats = reward_statistics(trajectories)
@@ -91,19 +79,6 @@ def model_init_kwargs(model_args: Any, training_args: Any) -> dict[str, Any]:
     )
     kwargs.update(training_args.model_init_kwargs or {})
     return kwargs
-
-
-def save_planner_settings(output_dir: str | os.PathLike, settings: dict[str, Any]) -> Path:
-    """Writes how the planner must be prompted (plan format, tool specs, ...) next to the saved model."""
-    path = Path(output_dir) / PLANNER_SETTINGS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
-    return path
-
-
-def load_planner_settings(model_dir: str | os.PathLike) -> dict[str, Any]:
-    path = Path(model_dir) / PLANNER_SETTINGS_FILE
-    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def load_planner_model(model_dir: str | os.PathLike) -> tuple[Any, Any]:

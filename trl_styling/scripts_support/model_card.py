@@ -15,6 +15,7 @@ from typing import Any
 from huggingface_hub import ModelCard, ModelCardData
 
 from trl_styling.data.hub_card import PAPER_AUTHORS, PAPER_BIBTEX, PAPER_DATASET_URL, PAPER_TITLE, PAPER_YEAR
+from trl_styling.prompt import PROMPT_FILE, PlannerPrompt
 from trl_styling.trainers.methods import get_training_method
 
 SUMMARY_KEYS = (
@@ -45,7 +46,7 @@ class PlannerCardInfo:
     dataset_variant: str | None = None
     train_split: str = "train"
     method_settings: dict[str, Any] = field(default_factory=dict)
-    prompt_settings: dict[str, Any] = field(default_factory=dict)
+    prompt: PlannerPrompt = field(default_factory=PlannerPrompt)
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     data_summary: dict[str, Any] = field(default_factory=dict)
     is_adapter: bool = False
@@ -109,23 +110,24 @@ def render_model_card(info: PlannerCardInfo, model_name: str, hub_model_id: str 
         "",
         "## Prompt format",
         "",
-        "Prompt the planner as it was trained (also saved as `styling_planner.json`):",
+        f"Prompt the planner as it was trained (also saved as `{PROMPT_FILE}`):",
         "",
         "| setting | value |",
         "|---|---|",
     ]
-    lines += [f"| `{k}` | {_cell(v)} |" for k, v in info.prompt_settings.items()]
+    lines += [f"| `{k}` | {_cell(v)} |" for k, v in info.prompt.to_dict().items()]
     lines += [
         "",
         "## Usage",
         "",
         "```python",
         "from trl_styling.agent import HFPlanner",
-        "from trl_styling.scripts_support import load_planner_model, load_planner_settings",
+        "from trl_styling.prompt import PlannerPrompt",
+        "from trl_styling.scripts_support import load_planner_model",
         "",
         f'model, processor = load_planner_model("{repo}")  # a local copy of this repository',
         f'planner = HFPlanner(model, processor, "{info.dataset_variant or "regular"}", '
-        f'**load_planner_settings("{repo}"))',
+        f'prompt=PlannerPrompt.load("{repo}"))',
         "proposal = planner.propose(context, goal, n=1)[0]  # a Plan with per-step reasoning",
         "```",
         "",

@@ -10,7 +10,7 @@ from datasets import Dataset
 
 from trl_styling.data import reward_statistics
 from trl_styling.scripts_support.arguments import StylingScriptArguments
-from trl_styling.scripts_support.data import dataset_variant, save_planner_settings
+from trl_styling.scripts_support.data import dataset_variant
 from trl_styling.scripts_support.model_card import PlannerCardInfo, training_hyperparameters, use_styling_model_card
 from trl_styling.trainers.methods import get_training_method
 
@@ -50,7 +50,7 @@ def planner_card_info(
         train_split=script_args.dataset_train_split,
         reward_statistics=reward_statistics(trajectories),
         method_settings=method_settings,
-        prompt_settings=script_args.prompt_settings(),
+        prompt=script_args.prompt,
         hyperparameters=training_hyperparameters(trainer.args, model_args),
         data_summary=dict(data_summary or {}),
         is_adapter=bool(model_args.use_peft),
@@ -62,7 +62,7 @@ def planner_card_info(
 def write_planner_files(trainer: Any, script_args: StylingScriptArguments) -> None:
     """After ``save_model``: the card (README.md) and ``styling_planner.json``, written by the main process."""
     if trainer.is_world_process_zero():
-        save_planner_settings(trainer.args.output_dir, script_args.prompt_settings())
+        script_args.prompt.save(trainer.args.output_dir)
         trainer.create_model_card()
     trainer.accelerator.wait_for_everyone()
 
