@@ -402,3 +402,19 @@ def test_compute_loss_func_is_refused(tiny_lm_dir, tmp_path):
             processing_class=tokenizer,
             compute_loss_func=lambda outputs, labels, num_items_in_batch=None: outputs.loss,
         )
+
+
+def test_the_styling_card_is_written_by_the_trainers_own_create_model_card(tiny_lm_dir, tmp_path):
+    from trl_styling.scripts_support import PlannerCardInfo
+
+    model, tokenizer = load(tiny_lm_dir)
+    args = RewardWeightedConfig(**common_args(tmp_path / "rw"))
+    trainer = RewardWeightedTrainer(model, args=args, train_dataset=scored_dataset(), processing_class=tokenizer)
+    trainer.create_model_card()  # no styling card: TRL's own
+    assert "Reward-Weighted fine-tuning" not in (tmp_path / "rw" / "README.md").read_text()
+    trainer.styling_card = PlannerCardInfo(method="RW", base_model="m", dataset_name="d", reward_statistics={})
+    trainer.create_model_card(model_name="tiny-RW")
+    card = (tmp_path / "rw" / "README.md").read_text()
+    assert card.startswith("---") and "# tiny-RW" in card and "**Reward-Weighted fine-tuning (RW)**" in card
+    # the data summary comes from the trainer's weight statistics when the card has none
+    assert f"| rows_out | {trainer.weight_statistics['train'].rows_out} |" in card

@@ -23,7 +23,6 @@ from trl_styling.scripts_support.model_card import (
     PlannerCardInfo,
     render_model_card,
     training_hyperparameters,
-    use_styling_model_card,
     write_model_card,
 )
 from trl_styling.scripts_support.run import (
@@ -53,7 +52,6 @@ __all__ = [
     "train_and_save",
     "render_model_card",
     "training_hyperparameters",
-    "use_styling_model_card",
     "write_model_card",
     "write_planner_files",
 ]

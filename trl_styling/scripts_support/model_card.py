@@ -1,7 +1,7 @@
 """Model cards of trained planners: the method (from the registry), the paper, the data and its rewards.
 
-:func:`use_styling_model_card` makes a trainer write this card wherever TRL would write its own
-(``create_model_card``: called by ``Trainer.push_to_hub`` right before the upload, and at checkpoints), so the
+A trainer whose ``styling_card`` is set writes this card wherever TRL would write its own (its
+``create_model_card`` is called by ``Trainer.push_to_hub`` right before the upload, and at checkpoints), so the
 card that is pushed is the one that is tested; the scripts also call it after ``save_model``.
 """
 
@@ -180,17 +180,3 @@ def training_hyperparameters(training_args: Any, model_args: Any | None = None) 
             lora_target_modules=model_args.lora_target_modules,
         )
     return values
-
-
-def use_styling_model_card(trainer: Any, info: PlannerCardInfo) -> None:
-    """Replaces ``trainer.create_model_card`` so TRL's push and checkpoint paths write this card instead."""
-
-    def create_model_card(model_name: str | None = None, **_: Any) -> None:
-        if not trainer.is_world_process_zero():
-            return
-        args = trainer.args
-        name = model_name or (args.hub_model_id or Path(args.output_dir).name).split("/")[-1]
-        write_model_card(args.output_dir, info, name, getattr(trainer, "hub_model_id", None))
-
-    # An instance attribute: TRL's trainers call self.create_model_card(...) from push_to_hub and checkpoints.
-    trainer.create_model_card = create_model_card

@@ -11,7 +11,7 @@ from datasets import Dataset
 from trl_styling.data import reward_statistics
 from trl_styling.scripts_support.arguments import StylingScriptArguments
 from trl_styling.scripts_support.data import dataset_variant
-from trl_styling.scripts_support.model_card import PlannerCardInfo, training_hyperparameters, use_styling_model_card
+from trl_styling.scripts_support.model_card import PlannerCardInfo, training_hyperparameters
 from trl_styling.trainers.methods import get_training_method
 
 
@@ -55,7 +55,7 @@ def planner_card_info(
         data_summary=dict(data_summary or {}),
         is_adapter=bool(model_args.use_peft),
     )
-    use_styling_model_card(trainer, info)
+    trainer.styling_card = info  # the trainer's create_model_card writes it (save, push_to_hub, checkpoints)
     return info
 
 

@@ -18,13 +18,13 @@ from trl import DPOConfig, DPOTrainer
 
 from ..collator import StylingDataCollator
 from ..losses import safe_divide, weighted_sigmoid_dpo_loss
-from ..vision_cache.training import attach_cached_features, check_vision_cache_args, setup_trainer_vision_cache
-from ._args import resolve_config
+from ..vision_cache.training import attach_cached_features
+from .common import StylingTrainerMixin, VisionCacheArguments
 from .weighting import check_zero_weights, sum_over_processes
 
 
 @dataclass
-class StylingDPOConfig(DPOConfig):
+class StylingDPOConfig(VisionCacheArguments, DPOConfig):
     r"""
     Configuration for [`StylingDPOTrainer`].
 
@@ -49,13 +49,6 @@ class StylingDPOConfig(DPOConfig):
     pair_weight_column: str | None = field(
         default="weight", metadata={"help": "Column with a non-negative weight per pair; None weighs pairs equally."}
     )
-    # Vision-feature cache (trl_styling.vision_cache); the same two fields exist on StylingSFTConfig.
-    use_vision_cache: bool = field(
-        default=False, metadata={"help": "Train from cached vision features (frozen vision tower, paper App. E.6)."}
-    )
-    vision_cache_path: str | None = field(
-        default=None, metadata={"help": "HDF5 cache written by trl_styling.vision_cache.build_vision_cache."}
-    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -74,10 +67,9 @@ class StylingDPOConfig(DPOConfig):
                 "(only its 'robust' and 'exo_pair' losses use it), and StylingDPOTrainer follows TRL. Set "
                 "`label_smoothing=0.0`, or use TRL's DPOTrainer with `loss_type=['robust']` for noisy labels."
             )
-        check_vision_cache_args(self)
 
 
-class StylingDPOTrainer(DPOTrainer):
+class StylingDPOTrainer(StylingTrainerMixin, DPOTrainer):
     """[`~trl.DPOTrainer`] whose sigmoid loss is a weighted mean over pairs (see the module docstring).
 
     Takes the same arguments as [`~trl.DPOTrainer`]; `args` must be a [`StylingDPOConfig`] or a plain
@@ -86,6 +78,8 @@ class StylingDPOTrainer(DPOTrainer):
     """
 
     _tag_names = ["trl", "dpo", "trl-styling"]
+    _method_name = "DPO"
+    config_class = StylingDPOConfig
 
     def __init__(
         self,
@@ -96,19 +90,14 @@ class StylingDPOTrainer(DPOTrainer):
         eval_dataset: Any = None,
         **kwargs: Any,
     ) -> None:
-        if args is None:
-            model_name = model if isinstance(model, str) else model.config._name_or_path
-            args = StylingDPOConfig(f"{str(model_name).rstrip('/').split('/')[-1]}-DPO")
-        else:  # a plain TrainingArguments is converted, as SFTTrainer does
-            args = resolve_config(args, StylingDPOConfig, type(self).__name__)
+        args = self._resolve_args(model, args)
         column = args.pair_weight_column
         self._weighted = column is not None and train_dataset is not None and column in _columns(train_dataset)
         _check_weighted_datasets(args, {"train": train_dataset, **_named_splits(eval_dataset)})
         super().__init__(
             model, ref_model=ref_model, args=args, train_dataset=train_dataset, eval_dataset=eval_dataset, **kwargs
         )
-        if args.use_vision_cache:  # cached vision features instead of the vision tower (trl_styling.vision_cache)
-            self.vision_cache = setup_trainer_vision_cache(self)
+        self._setup_vision_cache()
         if column is not None:  # carries the weights of any dataset that has them (eval datasets included)
             self.data_collator = StylingDataCollator(
                 base_collator=self.data_collator, weight_column=column, require_weight=False

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from trl import SFTConfig
 
 from ..losses import NORMALIZATIONS
-from ..vision_cache.training import check_vision_cache_args
+from .common import VisionCacheArguments
 
 
 @dataclass
-class StylingSFTConfig(SFTConfig):
+class StylingSFTConfig(VisionCacheArguments, SFTConfig):
     r"""
     Configuration for [`StylingSFTTrainer`]: supervised training on scored trajectories (the paper's S and R).
 
@@ -80,13 +80,6 @@ class StylingSFTConfig(SFTConfig):
             "tiny planner's CPU step is 1.4x faster; docs/benchmarks.md)."
         },
     )
-    # Vision-feature cache (trl_styling.vision_cache); the same two fields exist on StylingDPOConfig.
-    use_vision_cache: bool = field(
-        default=False, metadata={"help": "Train from cached vision features (frozen vision tower, paper App. E.6)."}
-    )
-    vision_cache_path: str | None = field(
-        default=None, metadata={"help": "HDF5 cache written by trl_styling.vision_cache.build_vision_cache."}
-    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -116,4 +109,3 @@ class StylingSFTConfig(SFTConfig):
                 f"reward_column and weight_column are both {self.reward_column!r}; the weights would overwrite the "
                 "rewards. Give weight_column another name."
             )
-        check_vision_cache_args(self)

@@ -22,15 +22,15 @@ from trl import SFTTrainer
 
 from ..collator import StylingDataCollator
 from ..losses import WeightKind, safe_divide, token_terms, weight_denominator, weighted_nll_terms
-from ..vision_cache.training import attach_cached_features, setup_trainer_vision_cache
-from ._args import resolve_config
+from ..vision_cache.training import attach_cached_features
+from .common import StylingTrainerMixin
 from .sft_config import StylingSFTConfig
 from .weighting import WeightStatistics, prepare_weighted_dataset, sum_over_processes
 
 logger = logging.getLogger(__name__)
 
 
-class StylingSFTTrainer(SFTTrainer):
+class StylingSFTTrainer(StylingTrainerMixin, SFTTrainer):
     """Supervised training on scored trajectories with uniform weights (the paper's S, or R with `min_reward=3.5`).
 
     Takes the same arguments as [`~trl.SFTTrainer`]; `args` must be a [`StylingSFTConfig`] (or subclass).
@@ -54,11 +54,7 @@ class StylingSFTTrainer(SFTTrainer):
         processing_class: Any = None,
         **kwargs: Any,
     ) -> None:
-        if args is None:
-            model_name = model if isinstance(model, str) else model.config._name_or_path
-            args = self.config_class(f"{str(model_name).rstrip('/').split('/')[-1]}-{self._method_name}")
-        else:  # a plain TrainingArguments is converted, as SFTTrainer does
-            args = resolve_config(args, self.config_class, type(self).__name__)
+        args = self._resolve_args(model, args)
         if kwargs.get("compute_loss_func") is not None:
             raise ValueError(
                 f"{type(self).__name__} does not support `compute_loss_func`: its loss is the weighted NLL of "
@@ -85,8 +81,7 @@ class StylingSFTTrainer(SFTTrainer):
             processing_class=processing_class,
             **kwargs,
         )
-        if args.use_vision_cache:  # cached vision features instead of the vision tower (trl_styling.vision_cache)
-            self.vision_cache = setup_trainer_vision_cache(self)
+        self._setup_vision_cache()
         for dataset in [self.train_dataset, *_splits(self.eval_dataset)]:
             self._remember_weighted(dataset)
         if not isinstance(self.data_collator, StylingDataCollator):
