@@ -77,7 +77,25 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--rollouts", type=_positive_int, default=3, help="plans per group (default 3)")
     gen.add_argument("--seed", type=_non_negative_int, default=0, help="run seed (default 0)")
     gen.add_argument("--out", required=True, help="output directory (the dataset, shards, generation.json)")
-    gen.add_argument("--num-workers", type=_positive_int, default=1, help="worker processes (default 1)")
+    gen.add_argument("--num-workers", type=_positive_int, default=1, help="worker processes or actors (default 1)")
+    gen.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="local worker processes (default) or a Ray cluster (needs `pip install 'trl-styling[ray]'`)",
+    )
+    gen.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="Ray cluster to join ('auto', 'ray://host:10001'); default: start a local one",
+    )
+    gen.add_argument(
+        "--ray-resources",
+        type=_json_object,
+        default={},
+        metavar="JSON",
+        help='Ray resources of a stage\'s actor, e.g. \'{"edit": {"num_gpus": 1}}\' (default: from its options)',
+    )
     gen.add_argument("--image-size", type=_image_size, default=256, help="base image size in pixels (default 256)")
     gen.add_argument("--shard-size", type=_positive_int, default=25, help="groups per shard (default 25)")
     gen.add_argument("--goals-per-image", type=_positive_int, default=1, help="groups sharing a base image")
@@ -253,6 +271,9 @@ def _generate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             plugins=tuple(args.plugin),
             progress=not args.no_progress,
             overwrite=args.overwrite,
+            executor=args.executor,
+            ray_address=args.ray_address,
+            ray_resources=args.ray_resources,
         )
     except ValueError as e:
         parser.error(str(e))
@@ -260,7 +281,7 @@ def _generate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         summary = run_generation(config)
     except (ConfigMismatchError, GenerationLockedError) as e:
         parser.error(f"argument --out: {e}")
-    except GenerationFailedError as e:
+    except (GenerationFailedError, ImportError) as e:  # ImportError: --executor ray without Ray installed
         print(f"trl-styling generate: error: {e}", file=sys.stderr)
         return 1
     print(format_generation_summary(summary, args.out))
@@ -307,7 +328,9 @@ def format_generation_summary(summary: dict[str, Any], out: str) -> str:
     lines.append(
         f"Throughput: {timings['trajectories_generated']} trajectories in {timings['wall_seconds']:.1f} s = "
         + (f"{rate:.2f} trajectories/s" if rate else "n/a (nothing new to generate)")
-        + f" with {timings['num_workers']} worker(s) (+ {timings['assemble_seconds']:.1f} s to split and save)."
+        + f" with {timings['num_workers']} worker(s)"
+        + (" on Ray" if summary.get("executor", {}).get("name") == "ray" else "")
+        + f" (+ {timings['assemble_seconds']:.1f} s to split and save)."
     )
     if counts["judge_failed"] or counts["failures"]:
         lines.append(

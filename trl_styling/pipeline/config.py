@@ -11,6 +11,7 @@ from typing import Any
 from trl_styling.pipeline.stages import STAGES
 
 VARIANTS: tuple[str, ...] = ("simple", "regular", "complex")
+EXECUTORS: tuple[str, ...] = ("local", "ray")
 # Backend option keys that look like credentials are never written to generation.json or the manifest.
 SECRET_PATTERN = re.compile(r"(api[_-]?key|token|secret|password|credential|auth)", re.IGNORECASE)
 # Bump when the meaning of a shard changes, so old shards are not reused (2: instruction editor, descriptive goals).
@@ -30,6 +31,10 @@ class GenerationConfig:
     ``teacher_noise``, ``extractor_noise``, ``judge_noise_std`` and ``judge_cme`` configure the *world*
     backends (other backends take their options from ``backend_kwargs``). ``library`` defaults to the
     variant's tool library. ``plugins`` are modules imported (in every worker too) to register backends.
+    ``executor`` runs the shards in ``num_workers`` local processes (``"local"``) or on a Ray cluster (``"ray"``:
+    ``ray_address`` None starts a local one, ``"auto"`` or ``"ray://host:port"`` joins one; ``ray_resources`` sets
+    a stage actor's resources, e.g. ``{"edit": {"num_gpus": 1}}``; see :mod:`trl_styling.pipeline.ray_executor`).
+    Neither changes any row.
     """
 
     variant: str = "simple"
@@ -55,6 +60,9 @@ class GenerationConfig:
     plugins: tuple[str, ...] = ()
     progress: bool = True
     overwrite: bool = False
+    executor: str = "local"
+    ray_address: str | None = None
+    ray_resources: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
@@ -97,6 +105,20 @@ class GenerationConfig:
         if not 0 <= self.png_compress_level <= 9:
             raise ValueError(f"png_compress_level must be in 0..9, got {self.png_compress_level}.")
         self.plugins = tuple(self.plugins)
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"executor must be one of {EXECUTORS}, got {self.executor!r}.")
+        unknown = sorted(set(self.ray_resources) - set(STAGES))
+        if unknown:
+            raise ValueError(f"Unknown stage(s) {unknown} in ray_resources; stages: {', '.join(STAGES)}.")
+        for stage, resources in self.ray_resources.items():
+            bad = {
+                k: v for k, v in resources.items() if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0
+            }
+            if bad:
+                raise ValueError(
+                    f"ray_resources[{stage!r}] must map resource names to numbers >= 0 (e.g. {{'num_gpus': 1}}), "
+                    f"got {bad}."
+                )
 
     @property
     def library_name(self) -> str:
@@ -136,9 +158,20 @@ class GenerationConfig:
 
     def fingerprint(self) -> dict[str, Any]:
         """The fields that decide a shard's content. ``num_groups`` is not one (a run can be extended), nor are
-        the split, the workers, progress or the output directory (they do not change any group)."""
+        the split, the workers, the executor, progress or the output directory (they do not change any group)."""
         data = self.to_dict(redact=True)
-        for name in ("num_groups", "out_dir", "num_workers", "split_ratios", "split_seed", "progress", "overwrite"):
+        for name in (
+            "num_groups",
+            "out_dir",
+            "num_workers",
+            "split_ratios",
+            "split_seed",
+            "progress",
+            "overwrite",
+            "executor",
+            "ray_address",
+            "ray_resources",
+        ):
             data.pop(name)
         data["format_version"] = FORMAT_VERSION
         return data

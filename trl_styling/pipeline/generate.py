@@ -4,7 +4,9 @@ For every group (one base image and one goal): the renderer draws the base image
 (stage 0), the extractor reads its context, the world samples a goal, the planner proposes ``rollouts``
 plans, and each plan is turned into an instruction, executed by the editor and scored by the judge. Rows
 follow :data:`~trl_styling.data.TRAJECTORY_FEATURES`. Groups are processed in shards (see
-:mod:`trl_styling.pipeline.shards` for the resumable on-disk layout), over ``num_workers`` processes.
+:mod:`trl_styling.pipeline.shards` for the resumable on-disk layout), over ``num_workers`` local processes
+(``executor="local"``) or Ray actors (``executor="ray"``, :mod:`trl_styling.pipeline.ray_executor`); both give
+the same data.
 
 At the end the shards are concatenated in group order, split by base image
 (:func:`~trl_styling.data.split_by_base_image`) and saved with ``save_to_disk(out_dir)`` (read it back
@@ -52,8 +54,10 @@ class GenerationResult(dict):
     dataset: DatasetDict
 
 
-def _run_shard(config: GenerationConfig, runner: GroupRunner, start: int, end: int, on_group: Any = None) -> dict:
-    """Computes groups [start, end) and writes the shard; returns its stats."""
+def compute_shard(
+    runner: GroupRunner, start: int, end: int, on_group: Any = None
+) -> tuple[list[dict], list[dict], dict[str, Any]]:
+    """Runs groups [start, end); returns their rows, group specs and stats (``seconds.compute`` included)."""
     began = time.perf_counter()
     runner.clock.seconds.clear()
     rows, specs, failures = [], [], []
@@ -65,7 +69,6 @@ def _run_shard(config: GenerationConfig, runner: GroupRunner, start: int, end: i
             specs.append(output.spec)
         if on_group is not None:
             on_group(1)
-    write_began = time.perf_counter()
     stats = {
         "start": start,
         "end": end,
@@ -75,10 +78,25 @@ def _run_shard(config: GenerationConfig, runner: GroupRunner, start: int, end: i
         "failures": failures,
         "seconds": {**{k: round(v, 4) for k, v in runner.clock.seconds.items()}},
     }
+    return rows, specs, {**stats, "compute_seconds": time.perf_counter() - began}
+
+
+def write_computed_shard(
+    config: GenerationConfig, start: int, end: int, rows: list[dict], specs: list[dict], stats: dict[str, Any]
+) -> dict:
+    """Writes a computed shard atomically; returns its stats with the write and total seconds."""
+    compute_seconds = stats.pop("compute_seconds")
+    write_began = time.perf_counter()
     shard_io.write_shard(config.out_dir, start, end, rows, specs, stats)
-    stats["seconds"]["write"] = round(time.perf_counter() - write_began, 4)
-    stats["seconds"]["total"] = round(time.perf_counter() - began, 4)
+    write_seconds = time.perf_counter() - write_began
+    stats["seconds"]["write"] = round(write_seconds, 4)
+    stats["seconds"]["total"] = round(compute_seconds + write_seconds, 4)
     return stats
+
+
+def _run_shard(config: GenerationConfig, runner: GroupRunner, start: int, end: int, on_group: Any = None) -> dict:
+    """Computes groups [start, end) and writes the shard; returns its stats."""
+    return write_computed_shard(config, start, end, *compute_shard(runner, start, end, on_group))
 
 
 def _die_with_parent() -> None:
@@ -144,8 +162,17 @@ def _run(config: GenerationConfig) -> GenerationResult:
         reused = len(ranges) - len(pending)
         began = time.perf_counter()
         stats: list[dict] = []
+        executor_info: dict[str, Any] = {}
         with _progress(config, sum(e - s for s, e in ranges if (s, e) in done)) as bar:
-            if pending and config.num_workers == 1:
+            if pending and config.executor == "ray":
+                from trl_styling.pipeline.ray_executor import run_shards_on_ray
+
+                def on_shard(start: int, end: int, rows: list, specs: list, shard_stats: dict) -> None:
+                    stats.append(write_computed_shard(config, start, end, rows, specs, shard_stats))
+                    bar.update(end - start)
+
+                executor_info = run_shards_on_ray(config, pending, on_shard)
+            elif pending and config.num_workers == 1:
                 runner = GroupRunner(config)
                 for start, end in pending:
                     stats.append(_run_shard(config, runner, start, end, on_group=bar.update))
@@ -166,6 +193,7 @@ def _run(config: GenerationConfig) -> GenerationResult:
         summary = _summary(
             config, dataset, specs, ranges, stats, reused, generation_seconds, time.perf_counter() - assembled
         )
+        summary["executor"] = {"name": config.executor, **executor_info}
         shard_io.write_json_atomic(out / "generation.json", summary)
     result = GenerationResult(summary)
     result.dataset = dataset

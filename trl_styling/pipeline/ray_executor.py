@@ -1,0 +1,222 @@
+"""Generation on a Ray cluster (``GenerationConfig(executor="ray")``, ``trl-styling generate --executor ray``).
+
+Each stage's backend lives in its own Ray actor, which declares the resources the backend needs
+(:func:`stage_resources`: a GPU for a backend whose options name a CUDA device, a quarter CPU otherwise, or
+``ray_resources[stage]``), so the renderer, the editor and a VLM judge can sit on different GPUs of different
+nodes. ``num_workers`` shard workers run the groups of one shard each (the same
+:class:`~trl_styling.pipeline.worker.GroupRunner` as the local executor, with every stage call sent to the stage's
+actor) and return the rows; the driver writes each shard atomically, so ``out_dir`` needs no shared filesystem,
+and resume, failure records and the result are those of the local executor (every group is seeded from
+``(seed, group index)`` alone, so the output is identical).
+
+Faults: actors restart (``max_restarts``) and their calls are retried (``max_task_retries``); a call is a pure
+function of its arguments, so a retried call returns what the lost one would have, and a shard is written once,
+by the driver, when its worker returns. A killed driver leaves complete shards only; a rerun resumes from them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from typing import Any
+
+from trl_styling.pipeline.config import GenerationConfig
+from trl_styling.pipeline.stages import STAGES
+
+# An actor that dies is restarted this many times, and a call to it retried as often, before the run fails.
+MAX_RESTARTS = 3
+DEFAULT_STAGE_RESOURCES: dict[str, float] = {"num_cpus": 0.25}
+SHARD_WORKER_RESOURCES: dict[str, float] = {"num_cpus": 0.25}
+
+
+class RayNotInstalledError(ImportError):
+    """``executor="ray"`` without Ray installed."""
+
+
+def require_ray() -> Any:
+    """Imports Ray, or fails with the command that installs it."""
+    try:
+        import ray
+    except ImportError as error:
+        raise RayNotInstalledError(
+            "executor='ray' needs Ray: pip install 'trl-styling[ray]' (or use executor='local')."
+        ) from error
+    return ray
+
+
+# Backends that load a model in their own process and default to CUDA when they see a GPU.
+LOCAL_MODEL_BACKENDS: tuple[str, ...] = ("diffusers", "transformers")
+
+
+def stage_resources(config: GenerationConfig, stage: str, cluster_gpus: float = 0) -> dict[str, float]:
+    """The Ray resources of ``stage``'s actor.
+
+    Args:
+        config: The run's configuration.
+        stage: One of the pipeline's stages.
+        cluster_gpus: GPUs in the cluster.
+
+    Returns:
+        ``ray_resources[stage]`` when given. Otherwise one GPU and one CPU when the backend's options name a CUDA
+        ``device``, or when a local-model backend (diffusers, transformers) leaves ``device`` unset on a cluster
+        with GPUs (it would take CUDA on a single machine; Ray hides the GPUs from an actor that declares none).
+        Otherwise a quarter CPU (the world's stages, the templates, the OpenAI-compatible clients).
+    """
+    if stage in config.ray_resources:
+        return dict(config.ray_resources[stage])
+    device = config.stage_kwargs(stage).get("device")
+    wants_gpu = str(device).startswith("cuda") or (
+        device is None and config.backends[stage] in LOCAL_MODEL_BACKENDS and cluster_gpus > 0
+    )
+    return {"num_cpus": 1, "num_gpus": 1} if wants_gpu else dict(DEFAULT_STAGE_RESOURCES)
+
+
+def device_on_ray(kwargs: dict[str, Any], gpu_ids: list[Any]) -> dict[str, Any]:
+    """A stage's backend options inside its actor: Ray shows the actor only the GPU(s) it assigned (through
+    ``CUDA_VISIBLE_DEVICES``), so a ``device`` of ``cuda:N`` (N chosen for one machine) becomes ``cuda``, the
+    assigned GPU; without an assigned GPU the options are unchanged."""
+    device = str(kwargs.get("device", ""))
+    if gpu_ids and device.startswith("cuda:"):
+        return {**kwargs, "device": "cuda"}
+    return kwargs
+
+
+class StageHost:
+    """The body of a stage actor: builds the stage's backend once and runs its methods."""
+
+    def __init__(self, config: GenerationConfig, stage: str) -> None:
+        from trl_styling.pipeline.registry import get_backend, import_plugins
+
+        import_plugins(config.plugins)
+        ray = require_ray()
+        kwargs = device_on_ray(config.stage_kwargs(stage), ray.get_gpu_ids())
+        self.backend = get_backend(stage, config.backends[stage], **kwargs)
+
+    def describe(self) -> tuple[list[str], dict[str, Any]]:
+        """The backend's public method names and its other public attributes (e.g. ``needs_structured_goal``)."""
+        methods, attributes = [], {}
+        for name in dir(self.backend):
+            if name.startswith("_"):
+                continue
+            value = getattr(self.backend, name)
+            if callable(value):
+                methods.append(name)
+            else:
+                attributes[name] = value
+        return methods, attributes
+
+    def call(self, method: str, args: tuple, kwargs: dict[str, Any]) -> Any:
+        return getattr(self.backend, method)(*args, **kwargs)
+
+
+class StageProxy:
+    """Stands in for a backend inside a shard worker: its methods run in the stage's actor."""
+
+    def __init__(self, actor: Any) -> None:
+        ray = require_ray()
+        self._actor = actor
+        methods, attributes = ray.get(actor.describe.remote())
+        self._methods = set(methods)
+        self.__dict__.update(attributes)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in self._methods:
+            raise AttributeError(name)
+        ray = require_ray()
+
+        def remote_call(*args: Any, **kwargs: Any) -> Any:
+            return ray.get(self._actor.call.remote(name, args, kwargs))
+
+        return remote_call
+
+
+class ShardWorker:
+    """The body of a shard worker actor: runs the groups of a shard with every stage in its actor."""
+
+    def __init__(self, config: GenerationConfig, stage_actors: dict[str, Any]) -> None:
+        from datasets.utils.tqdm import disable_progress_bars
+
+        from trl_styling.pipeline.worker import Backends, GroupRunner
+
+        disable_progress_bars()
+        self.runner = GroupRunner(config, Backends(**{s: StageProxy(a) for s, a in stage_actors.items()}))
+
+    def compute(self, start: int, end: int) -> tuple[list[dict], list[dict], dict[str, Any]]:
+        from trl_styling.pipeline.generate import compute_shard
+
+        return compute_shard(self.runner, start, end)
+
+
+def run_shards_on_ray(config: GenerationConfig, pending: list[tuple[int, int]], on_shard: Any) -> dict[str, Any]:
+    """Computes the ``pending`` shards on Ray; ``on_shard(start, end, rows, specs, stats)`` is called in the driver
+    as each one arrives (it writes the shard). Returns what the run's summary reports about Ray.
+
+    The named actors live in a namespace of their own (``trl-styling-<hex>``), so concurrent runs do not meet;
+    they are named ``stage-<stage>`` and ``worker-<k>`` (fault tests find them by name).
+    """
+    ray = require_ray()
+    started_here = not ray.is_initialized()
+    namespace = f"trl-styling-{uuid.uuid4().hex[:8]}"
+    if started_here:
+        ray.init(
+            address=config.ray_address,
+            namespace=namespace,
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": {"TOKENIZERS_PARALLELISM": "false"}},
+        )
+    else:
+        namespace = ray.get_runtime_context().namespace
+    options = {"max_restarts": MAX_RESTARTS, "max_task_retries": MAX_RESTARTS, "namespace": namespace}
+    stage_host = ray.remote(StageHost)
+    shard_worker = ray.remote(ShardWorker)
+    run_id = uuid.uuid4().hex[:6]
+    gpus = ray.cluster_resources().get("GPU", 0)
+    resources = {stage: stage_resources(config, stage, gpus) for stage in STAGES}
+    actors: list[Any] = []
+    try:
+        stages = {
+            stage: stage_host.options(
+                name=f"stage-{stage}-{run_id}", **options, **stage_resources(config, stage)
+            ).remote(config, stage)
+            for stage in STAGES
+        }
+        actors += stages.values()
+        workers = [
+            shard_worker.options(name=f"worker-{k}-{run_id}", **options, **SHARD_WORKER_RESOURCES).remote(
+                config, stages
+            )
+            for k in range(min(config.num_workers, len(pending)))
+        ]
+        actors += workers
+        began = time.perf_counter()
+        queue = list(pending)
+        running: dict[Any, tuple[int, int, Any]] = {}
+        free = list(workers)
+        while queue or running:
+            while queue and free:
+                start, end = queue.pop(0)
+                worker = free.pop(0)
+                running[worker.compute.remote(start, end)] = (start, end, worker)
+            ready, _ = ray.wait(list(running), num_returns=1)
+            for ref in ready:
+                start, end, worker = running.pop(ref)
+                rows, specs, stats = ray.get(ref)  # a worker lost for good raises here and fails the run
+                on_shard(start, end, rows, specs, stats)
+                free.append(worker)
+        seconds = time.perf_counter() - began
+        return {
+            "address": config.ray_address or "local",
+            "namespace": namespace,
+            "nodes": len([n for n in ray.nodes() if n.get("Alive")]),
+            "stage_resources": resources,
+            "shard_workers": len(workers),
+            "seconds": round(seconds, 3),
+        }
+    finally:
+        for actor in actors:
+            ray.kill(actor, no_restart=True)
+        if started_here:
+            ray.shutdown()
+            os.environ.pop("RAY_ADDRESS", None)
