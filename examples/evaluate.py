@@ -35,9 +35,16 @@ def main(eval_args: Any) -> None:
 
     evaluations = {}
     for name, model_dir in eval_args.named_models().items():
-        prompt = PlannerPrompt.load(model_dir).replace(
+        overrides = dict(
             plan_format=eval_args.plan_format, tool_specs=eval_args.tool_specs, include_image=eval_args.include_image
         )
+        try:
+            saved = PlannerPrompt.load(model_dir)
+        except FileNotFoundError as error:  # no saved prompt: only one given in full on the command line
+            if eval_args.plan_format is None or eval_args.tool_specs is None:
+                raise FileNotFoundError(f"{error} Here: pass --plan_format and --tool_specs.") from None
+            saved = PlannerPrompt()
+        prompt = saved.replace(**overrides)
         model, processor = load_planner_model(model_dir)
         planner = HFPlanner(
             model, processor, library, prompt=prompt, max_new_tokens=eval_args.max_new_tokens, temperature=0.0

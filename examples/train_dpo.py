@@ -60,7 +60,9 @@ def main(script_args: Any, training_args: Any, model_args: Any, pair_args: Any) 
         "groups_with_pairs": len(set(pairs["group_id"])),
         "mean_pair_weight": sum(pairs["weight"]) / len(pairs),
     }
-    planner_card_info("DPO", trainer, script_args, model_args, trajectories, pair_summary, pair_settings)
+    planner_card_info(
+        "DPO", trainer, script_args, model_args, trajectories, data_summary=pair_summary, extra_settings=pair_settings
+    )
     announce_process(trainer, f"wDPO training on {len(pairs)} preference pairs")
     train_and_save(trainer, script_args, training_args)
 

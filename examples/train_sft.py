@@ -25,7 +25,7 @@ def main(script_args: Any, training_args: Any, model_args: Any) -> None:
 
     trainer, trajectories = build_weighted_sft_trainer("S", script_args, training_args, model_args)
     stats = trainer.weight_statistics["train"]
-    planner_card_info("S", trainer, script_args, model_args, trajectories, stats.to_dict())
+    planner_card_info("S", trainer, script_args, model_args, trajectories, data_summary=stats.to_dict())
     announce_process(trainer, f"S training on {stats.rows_out} trajectories")
     train_and_save(trainer, script_args, training_args)
 

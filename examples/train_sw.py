@@ -24,7 +24,7 @@ def main(script_args: Any, training_args: Any, model_args: Any) -> None:
 
     trainer, trajectories = build_weighted_sft_trainer("SW", script_args, training_args, model_args)
     stats = trainer.weight_statistics["train"]
-    planner_card_info("SW", trainer, script_args, model_args, trajectories, stats.to_dict())
+    planner_card_info("SW", trainer, script_args, model_args, trajectories, data_summary=stats.to_dict())
     announce_process(trainer, f"SW training on {stats.rows_out} trajectories")
     train_and_save(trainer, script_args, training_args)
 

@@ -64,7 +64,8 @@ def test_prompt_text_exact():
 
 def test_chat_example_round_trips_and_matches_inference_prompt():
     row = rows()[0]
-    example = trajectory_to_prompt_completion(row, LIB, PlannerPrompt(plan_format="chat", tool_specs="full"))
+    chat = PlannerPrompt(plan_format="chat", tool_specs="full")
+    example = trajectory_to_prompt_completion(row, LIB, prompt=chat)
     assert set(example) == {"prompt", "completion", "tools", "reward", "judge_failed", "group_id", "trajectory_id"}
     assert is_conversational(example)
     assert example["prompt"] == PlannerPrompt(plan_format="chat", tool_specs="full").messages(
@@ -106,14 +107,13 @@ def test_missing_library_and_image_are_explained():
 
 def test_dataset_conversion_keeps_every_row_with_its_judge_flag_and_exact_values():
     ds = trajectories_to_dataset(rows())
-    out = to_prompt_completion_dataset(
-        ds, LIB, PlannerPrompt(plan_format="chat", tool_specs="full")
-    )  # filters nothing: the trainer filters once, and counts
+    chat = PlannerPrompt(plan_format="chat", tool_specs="full")
+    out = to_prompt_completion_dataset(ds, LIB, prompt=chat)  # filters nothing: the trainer filters once, and counts
     assert out.column_names == ["prompt", "completion", "tools", "reward", "judge_failed", "group_id", "trajectory_id"]
     assert out["trajectory_id"] == ["t1", "t2", "t3"] and out["reward"] == [4.5, 1.5, None]
     assert out["judge_failed"] == [False, False, True]
     # Storage gives back exactly what went in: no null keys added to messages, no float noise.
-    assert out[0] == trajectory_to_prompt_completion(ds[0], LIB, PlannerPrompt(plan_format="chat", tool_specs="full"))
+    assert out[0] == trajectory_to_prompt_completion(ds[0], LIB, prompt=chat)
     assert out[0]["completion"] == [plan_to_message(STORED, "chat")]
     text = to_prompt_completion_dataset(ds, LIB, prompt=PlannerPrompt())
     assert "tools" not in text.column_names and text[1]["completion"][0]["content"] == BAD.to_text()
@@ -124,7 +124,7 @@ def test_float_arguments_survive_storage_exactly():
     grade = {"target_grading": "warm_cinematic", "saturation_change": 0.3}
     plan = Plan((PlanStep("Paint it.", "artistic_medium", paint), PlanStep("Grade it.", "color_grading", grade)))
     ds = trajectories_to_dataset([Trajectory("t", "g", "b", GOAL, plan, 4.0, context=CONTEXT)])
-    example = to_prompt_completion_dataset(ds, LIB, PlannerPrompt(plan_format="chat", tool_specs="full"))[0]
+    example = to_prompt_completion_dataset(ds, LIB, prompt=PlannerPrompt(plan_format="chat", tool_specs="full"))[0]
     arguments = [call["function"]["arguments"] for call in example["completion"][0]["tool_calls"]]
     assert arguments == [
         '{"target_medium": "oil_painting", "texture_intensity": 0.7}',

@@ -1,4 +1,6 @@
-"""Denominators span all processes: 2 processes x 2 rows x 2 accumulation steps == 1 process x 8 rows."""
+"""Denominators span all processes: 2 processes x 2 rows x 2 accumulation steps == 1 process x 8 rows, under DDP
+(gloo on CPU) and under FSDP2 (parameters, gradients and optimizer state sharded). accelerate shards only over
+GPUs, so the FSDP case carries the `gpu` marker and runs with `make test-gpu` on a machine with 2 GPUs."""
 
 from __future__ import annotations
 
@@ -29,7 +31,18 @@ def _run(command: list[str]) -> None:
 
 @pytest.mark.parametrize(("method", "normalization"), [("rw", "sequence"), ("sw", "token")])
 def test_two_processes_match_one(tiny_lm_dir, tmp_path, method, normalization):
-    single, distributed = tmp_path / "single.pt", tmp_path / "ddp.pt"
+    _check_two_processes_match_one(tiny_lm_dir, tmp_path, method, normalization, "ddp")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize(("method", "normalization"), [("rw", "sequence"), ("sw", "token")])
+def test_fsdp_on_two_gpus_matches_one_process(tiny_lm_dir, tmp_path, method, normalization):
+    assert torch.cuda.device_count() >= 2, "FSDP over 2 processes needs 2 CUDA GPUs (NCCL: one rank per GPU)"
+    _check_two_processes_match_one(tiny_lm_dir, tmp_path, method, normalization, "fsdp")
+
+
+def _check_two_processes_match_one(tiny_lm_dir, tmp_path, method: str, normalization: str, sharding: str) -> None:
+    single, distributed = tmp_path / "single.pt", tmp_path / f"{sharding}.pt"
     _run([sys.executable, str(SCRIPT), str(tiny_lm_dir), str(single), method, normalization, "8", "1"])
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
     _run(
@@ -44,6 +57,7 @@ def test_two_processes_match_one(tiny_lm_dir, tmp_path, method, normalization):
             normalization,
             "2",
             "2",
+            sharding,
         ]
     )
     initial = {n: p.double() for n, p in AutoModelForCausalLM.from_pretrained(tiny_lm_dir).named_parameters()}

@@ -276,3 +276,18 @@ def test_paper_configs_parse_with_their_script(config):
         assert parsed[1].min_reward == 3.5
     if script == "train_dpo":
         assert parsed[1].beta == 0.1 and (parsed[3].chosen_min, parsed[3].rejected_max) == (4.0, 3.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "distributed_type"),
+    [("ddp", "MULTI_GPU"), ("fsdp", "FSDP"), ("zero2", "DEEPSPEED"), ("zero3", "DEEPSPEED")],
+)
+def test_accelerate_configs_load(name, distributed_type):
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    config = load_config_from_file(str(EXAMPLES / "configs" / "accelerate" / f"{name}.yaml"))
+    assert config.distributed_type == distributed_type and config.num_processes == 8
+    if name == "fsdp":
+        assert config.fsdp_config["fsdp_version"] == 2
+    if name.startswith("zero"):
+        assert config.deepspeed_config["zero_stage"] == int(name[-1])

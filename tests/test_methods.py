@@ -26,7 +26,7 @@ from trl_styling.trainers import (
 def test_the_paper_methods_are_registered_with_their_trainers_and_defaults():
     assert list(TRAINING_METHODS) == ["S", "R", "RW", "SW", "DPO"]
     assert get_training_method("S").trainer_class is StylingSFTTrainer
-    assert get_training_method("R").trainer_class is StylingSFTTrainer
+    assert issubclass(get_training_method("R").trainer_class, StylingSFTTrainer)  # S's trainer, R's config
     assert get_training_method("R").config_class is RewardFilteredConfig
     assert get_training_method("SW").trainer_class is StandardizedRewardWeightedTrainer
     assert get_training_method("DPO").trainer_class is StylingDPOTrainer
@@ -105,3 +105,28 @@ def test_a_registered_method_trains_through_the_recipe_and_has_a_card(registered
     card = str(render_model_card(info, "tiny-RW2"))
     assert "**Reward-Weighted fine-tuning, baseline 2 (RW2)**" in card and "| `reward_baseline` | 2 |" in card
     assert "styling-rw2" in card
+
+
+def test_r_trains_with_its_own_config_from_plain_training_arguments(tiny_lm_dir, tmp_path):
+    from datasets import Dataset
+    from transformers import AutoTokenizer, TrainingArguments
+
+    from trl_styling import RewardFilteredTrainer
+
+    rows = [
+        {"prompt": [{"role": "user", "content": "g"}], "completion": [{"role": "assistant", "content": "p"}]}
+        | {"reward": reward}
+        for reward in (4.0, 3.0, 4.5)
+    ]
+    trainer = RewardFilteredTrainer(
+        str(tiny_lm_dir),
+        args=TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to="none"),
+        train_dataset=Dataset.from_list(rows),
+        processing_class=AutoTokenizer.from_pretrained(tiny_lm_dir),
+    )
+    assert isinstance(trainer.args, RewardFilteredConfig) and trainer.args.min_reward == 3.5
+    assert trainer.weight_statistics["train"].dropped_below_min_reward == 1  # 3.0 < 3.5
+    with pytest.raises(ValueError, match="RewardWeightedTrainer takes a RewardWeightedConfig; StylingSFTConfig"):
+        register_training_method(
+            TrainingMethod("X", "x", "x", RewardWeightedTrainer, StylingSFTConfig, card_settings=())
+        )

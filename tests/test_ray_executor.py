@@ -42,13 +42,24 @@ def _rows(dataset) -> dict[str, list[dict]]:
 
 
 def test_ray_gives_the_local_executors_data(cluster, local_reference, tmp_path):
+    replicas = {"edit": 2, "judge": 2}  # the two workers edit and judge on different actors
     config = GenerationConfig(
-        num_groups=16, shard_size=2, out_dir=str(tmp_path), executor="ray", num_workers=2, **COMMON
+        num_groups=16,
+        shard_size=2,
+        out_dir=str(tmp_path),
+        executor="ray",
+        num_workers=2,
+        ray_replicas=replicas,
+        **COMMON,
     )
     result = run_generation(config)
     assert _rows(result.dataset) == local_reference  # same trajectory ids, rewards, images and splits
     assert result["executor"]["name"] == "ray" and result["executor"]["shard_workers"] == 2
-    assert result["executor"]["stage_resources"]["edit"] == {"num_cpus": 0.25}
+    assert result["executor"]["stage_replicas"] == {
+        **dict.fromkeys(result["executor"]["stage_replicas"], 1),
+        **replicas,
+    }
+    assert result["executor"]["stage_resources"]["edit"] == {"num_cpus": 0.125}
     assert result["counts"]["trajectories"] == 32 and result["timings"]["trajectories_per_second"] > 0
     on_disk = json.loads((tmp_path / "generation.json").read_text())
     assert on_disk["executor"]["name"] == "ray" and on_disk["counts"]["shards"] == 8
@@ -118,10 +129,10 @@ def test_a_second_driver_on_the_same_output_is_refused(cluster, tmp_path):
 def test_stage_resources_come_from_the_backend_options_or_ray_resources():
     gpu_editor = GenerationConfig(backend_kwargs={"edit": {"device": "cuda:1"}}, **COMMON)
     assert stage_resources(gpu_editor, "edit") == {"num_cpus": 1, "num_gpus": 1}
-    assert stage_resources(gpu_editor, "judge") == {"num_cpus": 0.25}
+    assert stage_resources(gpu_editor, "judge") == {"num_cpus": 0.125}
     diffusion = GenerationConfig(backends={"render": "diffusers"}, **COMMON)  # its device defaults to CUDA
     assert stage_resources(diffusion, "render", cluster_gpus=4) == {"num_cpus": 1, "num_gpus": 1}
-    assert stage_resources(diffusion, "render", cluster_gpus=0) == {"num_cpus": 0.25}
+    assert stage_resources(diffusion, "render", cluster_gpus=0) == {"num_cpus": 0.125}
     pinned = GenerationConfig(ray_resources={"render": {"num_gpus": 0.5, "num_cpus": 2}}, **COMMON)
     assert stage_resources(pinned, "render") == {"num_gpus": 0.5, "num_cpus": 2}
     with pytest.raises(ValueError, match=r"Unknown stage\(s\) \['paint'\] in ray_resources"):
@@ -130,6 +141,31 @@ def test_stage_resources_come_from_the_backend_options_or_ray_resources():
         GenerationConfig(ray_resources={"edit": {"num_gpus": -1}}, **COMMON)
     with pytest.raises(ValueError, match=r"executor must be one of \('local', 'ray'\), got 'dask'"):
         GenerationConfig(executor="dask", **COMMON)
+    with pytest.raises(ValueError, match=r"ray_resources\['edit'\] must map \('num_cpus', 'num_gpus', 'memory'\)"):
+        GenerationConfig(ray_resources={"edit": {"GPU": 1}}, **COMMON)
+    with pytest.raises(ValueError, match=r"ray_replicas\['judge'\] must be a positive integer, got 0"):
+        GenerationConfig(ray_replicas={"judge": 0}, **COMMON)
+
+
+def test_actors_that_cannot_all_be_placed_are_refused_before_the_run():
+    from trl_styling.pipeline.ray_executor import check_placement
+
+    config = GenerationConfig(num_workers=2, ray_replicas={"edit": 2}, **COMMON)
+    two_gpu_stages = {stage: {"num_cpus": 0.125} for stage in ("render", "plan")}
+    two_gpu_stages.update(edit={"num_cpus": 1, "num_gpus": 1})
+    with pytest.raises(ValueError, match=r"2 GPU asked, 1 in the cluster.*Lower `num_workers`"):
+        check_placement(config, two_gpu_stages, {"CPU": 16, "GPU": 1})
+    check_placement(config, two_gpu_stages, {"CPU": 16, "GPU": 2})  # fits
+    with pytest.raises(ValueError, match=r"2.5 CPU asked, 2 in the cluster"):  # 2 x 0.125 + 0.25 + 2 x 1
+        check_placement(config, two_gpu_stages, {"CPU": 2, "GPU": 2})
+
+
+def test_only_plain_attributes_leave_a_stage_actor():
+    from trl_styling.pipeline.ray_executor import StageHost
+
+    methods, attributes = StageHost(GenerationConfig(**COMMON), "judge").describe()
+    assert "score" in methods
+    assert all(value is None or isinstance(value, (bool, int, float, str)) for value in attributes.values())
 
 
 def test_without_ray_the_error_names_the_extra(monkeypatch):

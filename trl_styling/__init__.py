@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
     "RewardFilteredConfig": "trl_styling.trainers",
+    "RewardFilteredTrainer": "trl_styling.trainers",
     "RewardWeightedConfig": "trl_styling.trainers",
     "RewardWeightedTrainer": "trl_styling.trainers",
     "StandardizedRewardWeightedConfig": "trl_styling.trainers",

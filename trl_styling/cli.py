@@ -96,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="JSON",
         help='Ray resources of a stage\'s actor, e.g. \'{"edit": {"num_gpus": 1}}\' (default: from its options)',
     )
+    gen.add_argument(
+        "--ray-replicas",
+        type=_json_object,
+        default={},
+        metavar="JSON",
+        help='actors per stage on Ray, e.g. \'{"edit": 2, "judge": 4}\' (default 1 each)',
+    )
     gen.add_argument("--image-size", type=_image_size, default=256, help="base image size in pixels (default 256)")
     gen.add_argument("--shard-size", type=_positive_int, default=25, help="groups per shard (default 25)")
     gen.add_argument("--goals-per-image", type=_positive_int, default=1, help="groups sharing a base image")
@@ -221,6 +228,7 @@ def _base_planner(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 def _generate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from trl_styling.pipeline.config import GenerationConfig
     from trl_styling.pipeline.generate import GenerationFailedError, run_generation
+    from trl_styling.pipeline.ray_executor import RayNotInstalledError
     from trl_styling.pipeline.registry import import_plugins, list_backends
     from trl_styling.pipeline.shards import ConfigMismatchError, GenerationLockedError
 
@@ -274,6 +282,7 @@ def _generate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             executor=args.executor,
             ray_address=args.ray_address,
             ray_resources=args.ray_resources,
+            ray_replicas=args.ray_replicas,
         )
     except ValueError as e:
         parser.error(str(e))
@@ -281,7 +290,7 @@ def _generate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         summary = run_generation(config)
     except (ConfigMismatchError, GenerationLockedError) as e:
         parser.error(f"argument --out: {e}")
-    except (GenerationFailedError, ImportError) as e:  # ImportError: --executor ray without Ray installed
+    except (GenerationFailedError, RayNotInstalledError) as e:
         print(f"trl-styling generate: error: {e}", file=sys.stderr)
         return 1
     print(format_generation_summary(summary, args.out))

@@ -157,7 +157,7 @@ def build_trainer(
         return spec.trainer_class(
             model, ref_model=ref_model, args=args, train_dataset=pairs, processing_class=tokenizer, **peft
         )
-    train = to_prompt_completion_dataset(trajectories, library, settings.prompt)
+    train = to_prompt_completion_dataset(trajectories, library, prompt=settings.prompt)
     args = spec.config_class(
         **_common_arguments(out_dir, settings, settings.learning_rate),
         max_length=None,
@@ -190,7 +190,8 @@ def build_initial_planner(
     from trl_styling.testing import build_tiny_qwen3
     from trl_styling.tools import resolve_library
 
-    rows = to_prompt_completion_dataset(trajectories, library, settings.prompt)
+    rows = to_prompt_completion_dataset(trajectories, library, prompt=settings.prompt)
+    rows = rows.filter(lambda row: not row["judge_failed"])  # the texts a planner is trained on
     corpus = [message["content"] for row in rows for message in row["prompt"] + row["completion"]]
     words = resolve_library(library).identifiers() if whole_identifiers else ()
     return build_tiny_qwen3(
@@ -270,6 +271,7 @@ def train_method(
     trainer.train()
     trainer.save_model(str(out_dir))
     tokenizer.save_pretrained(str(out_dir))
+    settings.prompt.save(out_dir)  # how to prompt it (PlannerPrompt.load), as the example scripts save it
     return out_dir
 
 

@@ -19,7 +19,9 @@ from trl_styling import (
 REWARDS = [2.0, 3.5, 4.0, 4.5, 3.0, 5.0, 1.5, 4.2]
 
 
-def main(model_dir: str, out_file: str, method: str, normalization: str, batch: int, accumulation: int) -> None:
+def main(
+    model_dir: str, out_file: str, method: str, normalization: str, batch: int, accumulation: int, fsdp: bool
+) -> None:
     rows = [
         {
             "prompt": [{"role": "user", "content": f"Goal {i}: make the scene winter at dusk."}],
@@ -36,7 +38,7 @@ def main(model_dir: str, out_file: str, method: str, normalization: str, batch: 
     args = config_cls(
         output_dir=out_file + ".run",
         report_to="none",
-        use_cpu=True,
+        use_cpu=not fsdp,  # FSDP needs GPUs (accelerate never shards a MULTI_CPU run)
         bf16=False,
         save_strategy="no",
         seed=0,
@@ -48,6 +50,8 @@ def main(model_dir: str, out_file: str, method: str, normalization: str, batch: 
         per_device_train_batch_size=batch,
         gradient_accumulation_steps=accumulation,
         loss_normalization=normalization,
+        # FSDP2 over gloo: parameters, gradients and optimizer state sharded over the processes
+        **({"fsdp": "full_shard", "fsdp_config": {"fsdp_version": 2}} if fsdp else {}),
     )
     model = AutoModelForCausalLM.from_pretrained(model_dir).double()
     trainer = trainer_cls(
@@ -58,10 +62,13 @@ def main(model_dir: str, out_file: str, method: str, normalization: str, batch: 
     )
     assert trainer.accelerator.num_processes == int(os.environ.get("WORLD_SIZE", "1"))
     trainer.train()
-    if trainer.accelerator.is_main_process:
-        torch.save(
-            {n: p.detach().cpu() for n, p in trainer.accelerator.unwrap_model(model).named_parameters()}, out_file
+    if fsdp:  # really sharded: FSDP2 turns the parameters into DTensors, a shard on each process
+        assert trainer.is_fsdp_enabled and type(next(trainer.model.parameters())).__name__ == "DTensor", (
+            f"FSDP is not active ({trainer.accelerator.distributed_type}): accelerate shards only over GPUs"
         )
+    state = trainer.accelerator.get_state_dict(trainer.model)  # gathered from the shards under FSDP
+    if trainer.accelerator.is_main_process:
+        torch.save({n: p.detach().cpu() for n, p in state.items()}, out_file)
 
     # Tear the process group down before exit: an undestroyed gloo group can abort at interpreter shutdown
     # ("terminate called without an active exception"), failing the run after the work is done.
@@ -71,4 +78,4 @@ def main(model_dir: str, out_file: str, method: str, normalization: str, batch: 
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+    main(*sys.argv[1:5], int(sys.argv[5]), int(sys.argv[6]), fsdp=len(sys.argv) > 7 and sys.argv[7] == "fsdp")

@@ -93,7 +93,7 @@ def _row_image(row: Mapping[str, Any]) -> Any:
 
 
 def trajectory_to_prompt_completion(
-    row: Mapping[str, Any], library: LibraryLike = None, prompt: PlannerPrompt | None = None
+    row: Mapping[str, Any], library: LibraryLike = None, *, prompt: PlannerPrompt | None = None
 ) -> dict[str, Any]:
     """One trajectory row -> a TRL conversational prompt-completion example.
 
@@ -140,7 +140,7 @@ def conversational_features(keys: Sequence[str], prompt: PlannerPrompt) -> Featu
 
 
 def to_prompt_completion_dataset(
-    dataset: Dataset, library: LibraryLike = None, prompt: PlannerPrompt | None = None
+    dataset: Dataset, library: LibraryLike = None, *, prompt: PlannerPrompt | None = None
 ) -> Dataset:
     """Maps :func:`trajectory_to_prompt_completion` over a trajectory dataset.
 

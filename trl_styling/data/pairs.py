@@ -133,8 +133,8 @@ def build_preference_pairs(
     strategy: Strategy = "best_vs_worst",
     seed: int = 0,
     library: ToolLibrary | str | None = None,
-    max_pairs_per_group: int | None = None,
     *,
+    max_pairs_per_group: int | None = None,
     weight_fn: str | Callable[[float, float], float] = "gap",
     prompt: PlannerPrompt | None = None,
 ) -> Dataset:

@@ -10,7 +10,7 @@ outcome of a failed plan), and counted as invalid. Rows need the ``goal_spec`` c
 
 Two rewards are reported. ``reward`` is the paper's weighted sum of the six criteria, under which leaving the
 image untouched still earns about 3/5 (nothing was damaged). ``cme_reward`` is FIRM's Consistency-Modulated
-Execution of the same edit (:func:`~trl_styling.world.judge.cme_reward`, ``cme_weights``): no execution, no
+Execution of the same edit (:func:`~trl_styling.rewards.cme_reward`, ``cme_weights``): no execution, no
 reward, so a planner that lost the plan format cannot look better than one that plans.
 """
 

@@ -12,6 +12,8 @@ from trl_styling.pipeline.stages import STAGES
 
 VARIANTS: tuple[str, ...] = ("simple", "regular", "complex")
 EXECUTORS: tuple[str, ...] = ("local", "ray")
+# The Ray actor options a stage's resources may set (GenerationConfig.ray_resources).
+RAY_RESOURCE_NAMES: tuple[str, ...] = ("num_cpus", "num_gpus", "memory")
 # Backend option keys that look like credentials are never written to generation.json or the manifest.
 SECRET_PATTERN = re.compile(r"(api[_-]?key|token|secret|password|credential|auth)", re.IGNORECASE)
 # Bump when the meaning of a shard changes, so old shards are not reused (2: instruction editor, descriptive goals).
@@ -33,7 +35,8 @@ class GenerationConfig:
     variant's tool library. ``plugins`` are modules imported (in every worker too) to register backends.
     ``executor`` runs the shards in ``num_workers`` local processes (``"local"``) or on a Ray cluster (``"ray"``:
     ``ray_address`` None starts a local one, ``"auto"`` or ``"ray://host:port"`` joins one; ``ray_resources`` sets
-    a stage actor's resources, e.g. ``{"edit": {"num_gpus": 1}}``; see :mod:`trl_styling.pipeline.ray_executor`).
+    a stage actor's resources, e.g. ``{"edit": {"num_gpus": 1}}``, and ``ray_replicas`` its number of actors, e.g.
+    ``{"judge": 4}``; see :mod:`trl_styling.pipeline.ray_executor`).
     Neither changes any row.
     """
 
@@ -63,6 +66,7 @@ class GenerationConfig:
     executor: str = "local"
     ray_address: str | None = None
     ray_resources: dict[str, dict[str, float]] = field(default_factory=dict)
+    ray_replicas: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
@@ -107,10 +111,18 @@ class GenerationConfig:
         self.plugins = tuple(self.plugins)
         if self.executor not in EXECUTORS:
             raise ValueError(f"executor must be one of {EXECUTORS}, got {self.executor!r}.")
-        unknown = sorted(set(self.ray_resources) - set(STAGES))
-        if unknown:
-            raise ValueError(f"Unknown stage(s) {unknown} in ray_resources; stages: {', '.join(STAGES)}.")
+        for name, table in (("ray_resources", self.ray_resources), ("ray_replicas", self.ray_replicas)):
+            if not isinstance(table, dict):
+                raise ValueError(f"{name} must map stage names to settings, got {table!r}.")
+            unknown = sorted(set(table) - set(STAGES))
+            if unknown:
+                raise ValueError(f"Unknown stage(s) {unknown} in {name}; stages: {', '.join(STAGES)}.")
         for stage, resources in self.ray_resources.items():
+            if not isinstance(resources, dict) or set(resources) - set(RAY_RESOURCE_NAMES):
+                raise ValueError(
+                    f"ray_resources[{stage!r}] must map {RAY_RESOURCE_NAMES} to numbers >= 0 "
+                    f"(e.g. {{'num_gpus': 1}}), got {resources!r}."
+                )
             bad = {
                 k: v for k, v in resources.items() if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0
             }
@@ -119,6 +131,9 @@ class GenerationConfig:
                     f"ray_resources[{stage!r}] must map resource names to numbers >= 0 (e.g. {{'num_gpus': 1}}), "
                     f"got {bad}."
                 )
+        for stage, count in self.ray_replicas.items():
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                raise ValueError(f"ray_replicas[{stage!r}] must be a positive integer, got {count!r}.")
 
     @property
     def library_name(self) -> str:
@@ -171,6 +186,7 @@ class GenerationConfig:
             "executor",
             "ray_address",
             "ray_resources",
+            "ray_replicas",
         ):
             data.pop(name)
         data["format_version"] = FORMAT_VERSION

@@ -1,7 +1,7 @@
 """Generation on a Ray cluster (``GenerationConfig(executor="ray")``, ``trl-styling generate --executor ray``).
 
 Each stage's backend lives in its own Ray actor, which declares the resources the backend needs
-(:func:`stage_resources`: a GPU for a backend whose options name a CUDA device, a quarter CPU otherwise, or
+(:func:`stage_resources`: a GPU for a backend whose options name a CUDA device, an eighth of a CPU otherwise, or
 ``ray_resources[stage]``), so the renderer, the editor and a VLM judge can sit on different GPUs of different
 nodes. ``num_workers`` shard workers run the groups of one shard each (the same
 :class:`~trl_styling.pipeline.worker.GroupRunner` as the local executor, with every stage call sent to the stage's
@@ -26,8 +26,10 @@ from trl_styling.pipeline.stages import STAGES
 
 # An actor that dies is restarted this many times, and a call to it retried as often, before the run fails.
 MAX_RESTARTS = 3
-DEFAULT_STAGE_RESOURCES: dict[str, float] = {"num_cpus": 0.25}
-SHARD_WORKER_RESOURCES: dict[str, float] = {"num_cpus": 0.25}
+# Scheduling shares, not limits: a light stage or a shard worker mostly waits on another actor. Eight stage actors
+# and two workers fit a 2-CPU machine.
+DEFAULT_STAGE_RESOURCES: dict[str, float] = {"num_cpus": 0.125}
+SHARD_WORKER_RESOURCES: dict[str, float] = {"num_cpus": 0.125}
 
 
 class RayNotInstalledError(ImportError):
@@ -61,7 +63,7 @@ def stage_resources(config: GenerationConfig, stage: str, cluster_gpus: float = 
         ``ray_resources[stage]`` when given. Otherwise one GPU and one CPU when the backend's options name a CUDA
         ``device``, or when a local-model backend (diffusers, transformers) leaves ``device`` unset on a cluster
         with GPUs (it would take CUDA on a single machine; Ray hides the GPUs from an actor that declares none).
-        Otherwise a quarter CPU (the world's stages, the templates, the OpenAI-compatible clients).
+        Otherwise an eighth of a CPU (the world's stages, the templates, the OpenAI-compatible clients).
     """
     if stage in config.ray_resources:
         return dict(config.ray_resources[stage])
@@ -94,7 +96,10 @@ class StageHost:
         self.backend = get_backend(stage, config.backends[stage], **kwargs)
 
     def describe(self) -> tuple[list[str], dict[str, Any]]:
-        """The backend's public method names and its other public attributes (e.g. ``needs_structured_goal``)."""
+        """The backend's public method names and its public plain-valued attributes (e.g. ``needs_structured_goal``).
+
+        Objects (a chat client with its API key and locks, a pipeline) stay in the actor: only ``None``, bools,
+        numbers and strings are copied to the shard workers."""
         methods, attributes = [], {}
         for name in dir(self.backend):
             if name.startswith("_"):
@@ -102,7 +107,7 @@ class StageHost:
             value = getattr(self.backend, name)
             if callable(value):
                 methods.append(name)
-            else:
+            elif value is None or isinstance(value, (bool, int, float, str)):
                 attributes[name] = value
         return methods, attributes
 
@@ -148,48 +153,77 @@ class ShardWorker:
         return compute_shard(self.runner, start, end)
 
 
+def check_placement(
+    config: GenerationConfig, resources: dict[str, dict[str, float]], cluster: dict[str, float]
+) -> None:
+    """Refuses a run whose actors cannot all be placed at once (Ray would wait for them forever).
+
+    Args:
+        config: The run's configuration (``ray_replicas`` and ``num_workers`` count the actors).
+        resources: Each stage actor's resources (:func:`stage_resources`).
+        cluster: The cluster's total resources (``ray.cluster_resources()``: ``"CPU"``, ``"GPU"``, ...).
+
+    Raises:
+        ValueError: Naming what is asked, what the cluster has, and the settings that change it.
+    """
+    asked = {"CPU": config.num_workers * SHARD_WORKER_RESOURCES["num_cpus"], "GPU": 0.0}
+    for stage, need in resources.items():
+        replicas = config.ray_replicas.get(stage, 1)
+        asked["CPU"] += replicas * need.get("num_cpus", 1)  # Ray's default for an actor that names no CPUs
+        asked["GPU"] += replicas * need.get("num_gpus", 0)
+    short = {k: (v, cluster.get(k, 0.0)) for k, v in asked.items() if v > cluster.get(k, 0.0) + 1e-9}
+    if short:
+        detail = ", ".join(f"{v:g} {k} asked, {have:g} in the cluster" for k, (v, have) in short.items())
+        raise ValueError(
+            f"The Ray actors of this run cannot all be placed ({detail}): stage actors "
+            f"{ {s: r for s, r in resources.items()} }, {config.num_workers} shard worker(s). Lower `num_workers` "
+            "or `ray_replicas`, give stages fewer resources with `ray_resources`, or add nodes."
+        )
+
+
 def run_shards_on_ray(config: GenerationConfig, pending: list[tuple[int, int]], on_shard: Any) -> dict[str, Any]:
     """Computes the ``pending`` shards on Ray; ``on_shard(start, end, rows, specs, stats)`` is called in the driver
     as each one arrives (it writes the shard). Returns what the run's summary reports about Ray.
 
-    The named actors live in a namespace of their own (``trl-styling-<hex>``), so concurrent runs do not meet;
-    they are named ``stage-<stage>`` and ``worker-<k>`` (fault tests find them by name).
+    Without a running Ray, it starts one (``ray_address`` None: a local cluster; else it joins that address) in a
+    namespace of its own and shuts it down at the end; with Ray already initialised it uses that connection and
+    its namespace (and ``ray_address`` is not used). The actors are named ``stage-<stage>-<r>-<run>`` and
+    ``worker-<k>-<run>`` and are killed at the end, whatever happens.
     """
     ray = require_ray()
     started_here = not ray.is_initialized()
-    namespace = f"trl-styling-{uuid.uuid4().hex[:8]}"
+    address_before = os.environ.get("RAY_ADDRESS")
     if started_here:
         ray.init(
             address=config.ray_address,
-            namespace=namespace,
+            namespace=f"trl-styling-{uuid.uuid4().hex[:8]}",
             include_dashboard=False,
             log_to_driver=False,
             runtime_env={"env_vars": {"TOKENIZERS_PARALLELISM": "false"}},
         )
-    else:
-        namespace = ray.get_runtime_context().namespace
+    namespace = ray.get_runtime_context().namespace
     options = {"max_restarts": MAX_RESTARTS, "max_task_retries": MAX_RESTARTS, "namespace": namespace}
-    stage_host = ray.remote(StageHost)
-    shard_worker = ray.remote(ShardWorker)
+    stage_host, shard_worker = ray.remote(StageHost), ray.remote(ShardWorker)
     run_id = uuid.uuid4().hex[:6]
-    gpus = ray.cluster_resources().get("GPU", 0)
-    resources = {stage: stage_resources(config, stage, gpus) for stage in STAGES}
     actors: list[Any] = []
     try:
-        stages = {
-            stage: stage_host.options(
-                name=f"stage-{stage}-{run_id}", **options, **stage_resources(config, stage)
-            ).remote(config, stage)
-            for stage in STAGES
-        }
-        actors += stages.values()
-        workers = [
-            shard_worker.options(name=f"worker-{k}-{run_id}", **options, **SHARD_WORKER_RESOURCES).remote(
-                config, stages
-            )
-            for k in range(min(config.num_workers, len(pending)))
-        ]
-        actors += workers
+        cluster = ray.cluster_resources()
+        resources = {stage: stage_resources(config, stage, cluster.get("GPU", 0)) for stage in STAGES}
+        check_placement(config, resources, cluster)
+        replicas: dict[str, list[Any]] = {}
+        for stage in STAGES:
+            replicas[stage] = []
+            for r in range(config.ray_replicas.get(stage, 1)):
+                name = f"stage-{stage}-{r}-{run_id}"
+                actor = stage_host.options(name=name, **options, **resources[stage]).remote(config, stage)
+                actors.append(actor)
+                replicas[stage].append(actor)
+        workers = []
+        for k in range(min(config.num_workers, len(pending))):
+            stages = {stage: group[k % len(group)] for stage, group in replicas.items()}  # spread over replicas
+            worker = shard_worker.options(name=f"worker-{k}-{run_id}", **options, **SHARD_WORKER_RESOURCES)
+            workers.append(worker.remote(config, stages))
+            actors.append(workers[-1])
         began = time.perf_counter()
         queue = list(pending)
         running: dict[Any, tuple[int, int, Any]] = {}
@@ -205,18 +239,21 @@ def run_shards_on_ray(config: GenerationConfig, pending: list[tuple[int, int]], 
                 rows, specs, stats = ray.get(ref)  # a worker lost for good raises here and fails the run
                 on_shard(start, end, rows, specs, stats)
                 free.append(worker)
-        seconds = time.perf_counter() - began
         return {
             "address": config.ray_address or "local",
             "namespace": namespace,
             "nodes": len([n for n in ray.nodes() if n.get("Alive")]),
             "stage_resources": resources,
+            "stage_replicas": {stage: len(group) for stage, group in replicas.items()},
             "shard_workers": len(workers),
-            "seconds": round(seconds, 3),
+            "seconds": round(time.perf_counter() - began, 3),
         }
     finally:
         for actor in actors:
             ray.kill(actor, no_restart=True)
         if started_here:
             ray.shutdown()
-            os.environ.pop("RAY_ADDRESS", None)
+            if address_before is None:  # ray.init records the cluster it started; leave the environment as found
+                os.environ.pop("RAY_ADDRESS", None)
+            else:
+                os.environ["RAY_ADDRESS"] = address_before

@@ -10,7 +10,7 @@ stage                     method                          returns
 ``plan``                  ``propose(context, goal, n, *, image, seed)``  ``list[PlanProposal]``
 ``synthesize_instruction``  ``synthesize(plan, context, goal)``  ``str``
 ``edit``                  ``edit(image, context, plan, instruction, *, scene, seed)``  :class:`EditedImage`
-``judge``                 ``score(request)``              :class:`~trl_styling.world.judge.JudgeResult`
+``judge``                 ``score(request)``              :class:`~trl_styling.rewards.JudgeResult`
 ========================  ==============================  =========================================
 
 **Construction contract.** :func:`~trl_styling.pipeline.registry.get_backend` calls the registered factory

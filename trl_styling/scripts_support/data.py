@@ -43,7 +43,7 @@ def dataset_variant(trajectories: Dataset, script_args: StylingScriptArguments) 
 
 def prompt_completion(trajectories: Dataset, script_args: StylingScriptArguments) -> Dataset:
     """Trajectories -> TRL prompt-completion rows (keeps reward and group_id for the weighted trainers)."""
-    return to_prompt_completion_dataset(trajectories, None, script_args.prompt)
+    return to_prompt_completion_dataset(trajectories, None, prompt=script_args.prompt)
 
 
 def preference_pairs(trajectories: Dataset, script_args: StylingScriptArguments, pair_args: PairArguments) -> Dataset:

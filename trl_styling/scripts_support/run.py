@@ -27,6 +27,7 @@ def planner_card_info(
     script_args: StylingScriptArguments,
     model_args: Any,
     trajectories: Dataset,
+    *,
     data_summary: dict[str, Any] | None = None,
     extra_settings: dict[str, Any] | None = None,
 ) -> PlannerCardInfo:

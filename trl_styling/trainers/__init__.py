@@ -2,7 +2,7 @@
 
 from .dpo import StylingDPOConfig, StylingDPOTrainer
 from .methods import TRAINING_METHODS, TrainingMethod, get_training_method, register_training_method
-from .reward_filtered import RewardFilteredConfig
+from .reward_filtered import RewardFilteredConfig, RewardFilteredTrainer
 from .reward_weighted import RewardWeightedConfig, RewardWeightedTrainer
 from .sft_config import StylingSFTConfig
 from .sft_trainer import StylingSFTTrainer
@@ -12,6 +12,7 @@ from .weighting import WeightStatistics
 __all__ = [
     "TRAINING_METHODS",
     "RewardFilteredConfig",
+    "RewardFilteredTrainer",
     "RewardWeightedConfig",
     "RewardWeightedTrainer",
     "StandardizedRewardWeightedConfig",

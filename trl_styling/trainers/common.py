@@ -3,6 +3,7 @@ vision-cache wiring and the styling model card. Each is written once here and mi
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -52,7 +53,7 @@ class StylingTrainerMixin:
         """``args`` as this trainer's config: a default one named after the model, or a converted
         ``TrainingArguments`` (as TRL's `SFTTrainer` converts it)."""
         if args is None:
-            model_name = model if isinstance(model, str) else model.config._name_or_path
+            model_name = str(model) if isinstance(model, (str, os.PathLike)) else model.config._name_or_path
             return cls.config_class(f"{str(model_name).rstrip('/').split('/')[-1]}-{cls._method_name}")
         return resolve_config(args, cls.config_class, cls.__name__)
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from transformers import TrainingArguments
 
 from .dpo import StylingDPOConfig, StylingDPOTrainer
-from .reward_filtered import RewardFilteredConfig
+from .reward_filtered import RewardFilteredConfig, RewardFilteredTrainer
 from .reward_weighted import RewardWeightedConfig, RewardWeightedTrainer
 from .sft_config import StylingSFTConfig
 from .sft_trainer import StylingSFTTrainer
@@ -58,10 +58,16 @@ def register_training_method(method: TrainingMethod) -> TrainingMethod:
     """Adds ``method`` to :data:`TRAINING_METHODS` under its key.
 
     Raises:
-        ValueError: When the key is taken, or the config does not have one of the card's settings.
+        ValueError: When the key is taken, the config is not one the trainer takes, or the config does not have
+            one of the card's settings.
     """
     if method.key in TRAINING_METHODS:
         raise ValueError(f"A training method {method.key!r} is registered already; pick another key.")
+    expected = getattr(method.trainer_class, "config_class", None)
+    if expected is not None and not issubclass(method.config_class, expected):
+        raise ValueError(
+            f"{method.trainer_class.__name__} takes a {expected.__name__}; {method.config_class.__name__} is not one."
+        )
     missing = [name for name in method.card_settings if name not in method.config_class.__dataclass_fields__]
     if missing:
         raise ValueError(f"{method.config_class.__name__} has no field(s) {missing} named in card_settings.")
@@ -97,7 +103,7 @@ register_training_method(
         title="Reward-filtered training (R)",
         description="Trajectories with reward >= `min_reward` (the paper: 3.5, ~65% kept) are imitated with equal "
         "weight.",
-        trainer_class=StylingSFTTrainer,
+        trainer_class=RewardFilteredTrainer,
         config_class=RewardFilteredConfig,
         card_settings=("min_reward",),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .sft_config import StylingSFTConfig
+from .sft_trainer import StylingSFTTrainer
 
 
 @dataclass
@@ -24,3 +25,12 @@ class RewardFilteredConfig(StylingSFTConfig):
         super().__post_init__()
         if self.min_reward is None:
             raise ValueError("The reward-filtered method (R) needs min_reward (the paper uses 3.5); use S otherwise.")
+
+
+class RewardFilteredTrainer(StylingSFTTrainer):
+    """The paper's R: [`StylingSFTTrainer`] whose config is a [`RewardFilteredConfig`] (`min_reward=3.5` by
+    default, also when `args` is omitted or a plain `TrainingArguments`). Only the config differs from S."""
+
+    _tag_names = ["trl", "sft", "trl-styling", "reward-filtered"]
+    _method_name = "R"
+    config_class = RewardFilteredConfig
