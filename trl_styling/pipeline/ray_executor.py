@@ -1,9 +1,9 @@
 """Generation on a Ray cluster (``GenerationConfig(executor="ray")``, ``trl-styling generate --executor ray``).
 
-Each stage's backend lives in its own Ray actor, which declares the resources the backend needs
-(:func:`stage_resources`: a GPU for a backend whose options name a CUDA device, an eighth of a CPU otherwise, or
-``ray_resources[stage]``), so the renderer, the editor and a VLM judge can sit on different GPUs of different
-nodes. ``num_workers`` shard workers run the groups of one shard each (the same
+Each stage's backend lives in its own Ray actors (``ray_replicas[stage]`` of them, default 1), which declare the
+resources the backend needs (:func:`stage_resources`: a GPU for a backend whose options name a CUDA device, an
+eighth of a CPU otherwise, or ``ray_resources[stage]``), so the renderer, the editor and a VLM judge can sit on
+different GPUs of different nodes. ``num_workers`` shard workers run the groups of one shard each (the same
 :class:`~trl_styling.pipeline.worker.GroupRunner` as the local executor, with every stage call sent to the stage's
 actor) and return the rows; the driver writes each shard atomically, so ``out_dir`` needs no shared filesystem,
 and resume, failure records and the result are those of the local executor (every group is seeded from
@@ -26,8 +26,8 @@ from trl_styling.pipeline.stages import STAGES
 
 # An actor that dies is restarted this many times, and a call to it retried as often, before the run fails.
 MAX_RESTARTS = 3
-# Scheduling shares, not limits: a light stage or a shard worker mostly waits on another actor. Eight stage actors
-# and two workers fit a 2-CPU machine.
+# Scheduling shares, not limits: a light stage or a shard worker mostly waits on another actor. The six stage actors
+# and a few workers fit a 2-CPU machine.
 DEFAULT_STAGE_RESOURCES: dict[str, float] = {"num_cpus": 0.125}
 SHARD_WORKER_RESOURCES: dict[str, float] = {"num_cpus": 0.125}
 
