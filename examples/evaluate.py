@@ -31,7 +31,14 @@ def main(eval_args: Any) -> None:
     library = variants.pop()
     specs_file = Path(eval_args.dataset_name) / "groups.jsonl"
     specs = load_group_specs(eval_args.dataset_name) if specs_file.is_file() else None
-    common = dict(max_goals=eval_args.max_goals, group_specs=specs, seed=eval_args.seed)
+    common = dict(
+        max_goals=eval_args.max_goals,
+        group_specs=specs,
+        seed=eval_args.seed,
+        executor=eval_args.executor,
+        num_workers=eval_args.num_workers,
+        ray_address=eval_args.ray_address,
+    )
 
     evaluations = {}
     for name, model_dir in eval_args.named_models().items():

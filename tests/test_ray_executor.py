@@ -188,3 +188,17 @@ def test_the_cli_runs_on_ray(cluster, tmp_path, capsys):
     argv = ["generate", "--variant", "simple", "--num-groups", "2", "--rollouts", "2", "--image-size", "32"]
     assert main([*argv, "--out", str(tmp_path), "--executor", "ray", "--no-progress"]) == 0
     assert "worker(s) on Ray" in capsys.readouterr().out
+
+
+def test_evaluation_on_ray_equals_the_local_one(cluster, tmp_path):
+    from trl_styling.evaluation import EditOnly, evaluate_planner
+    from trl_styling.pipeline import load_group_specs
+    from trl_styling.pipeline.backends.world import TeacherPlanner
+
+    data = generate_dataset(GenerationConfig(num_groups=12, out_dir=str(tmp_path), split_ratios=(0, 0, 1), **COMMON))
+    specs = load_group_specs(str(tmp_path))
+    for planner in (TeacherPlanner(library="simple", seed=0), EditOnly()):
+        common = dict(group_specs=specs, seed=3, progress=False)
+        local = evaluate_planner(planner, data["test"], "simple", **common)
+        on_ray = evaluate_planner(planner, data["test"], "simple", executor="ray", num_workers=3, **common)
+        assert len(on_ray.results) == 12 and on_ray.results == local.results  # same goals, order and scores

@@ -145,6 +145,9 @@ def evaluate_planner(
     progress: bool = True,
     group_specs: Mapping[str, Mapping[str, Any]] | None = None,
     cme_weights: tuple[float, float] = EVALUATION_CME_WEIGHTS,
+    executor: str = "local",
+    num_workers: int = 1,
+    ray_address: str | None = None,
 ) -> PlannerEvaluation:
     """Evaluates ``planner`` (any object with the pipeline's ``propose(context, goal, n, *, image, seed)``).
 
@@ -154,6 +157,9 @@ def evaluate_planner(
     ``cme_reward`` column. ``editor``: ``"instruction"`` (plan -> instruction -> editor, the paper's path),
     ``"tools"`` (the plan's tool calls executed) or an editor object with the same ``edit`` method.
     ``planner`` may be :class:`EditOnly`: the instruction editor then reads the raw goal.
+
+    ``executor="ray"`` scores the goals in ``num_workers`` Ray tasks (on the cluster at ``ray_address``, or a local
+    one), each with a copy of the planner, editor and judge; the results, in goal order, equal the local ones.
     """
     from trl_styling.world.instruction_editor import InstructionEditor, world_editor
 
@@ -161,10 +167,27 @@ def evaluate_planner(
     editor = world_editor(editor, seed)
     if isinstance(planner, EditOnly) and not isinstance(editor, InstructionEditor):
         raise ValueError("EditOnly gives the editor text, not a plan: evaluate it with editor='instruction'.")
+    if executor not in ("local", "ray") or num_workers < 1:
+        raise ValueError(f"executor must be 'local' or 'ray' and num_workers >= 1, got {executor!r}, {num_workers}.")
     judge = (judge if judge is not None else ProgrammaticJudge()).noise_free()
     rows = goals_of_split(test_split, max_goals)
+    task = (planner, library, editor, judge, use_images, seed, group_specs, cme_weights)
+    if executor == "ray":
+        from trl_styling.evaluation.distributed import evaluate_rows_on_ray
+
+        return PlannerEvaluation(evaluate_rows_on_ray(task, rows, num_workers, ray_address, progress))
+    return PlannerEvaluation(evaluate_rows(task, rows, 0, progress))
+
+
+EvaluationTask = tuple[Any, ToolLibrary, Any, ProgrammaticJudge, bool, int, Any, tuple[float, float]]
+
+
+def evaluate_rows(task: EvaluationTask, rows: list[dict[str, Any]], start: int, progress: bool) -> list[GoalResult]:
+    """The results of ``rows``, the goals ``start, start + 1, ...`` of the split (each goal's planner seed is
+    ``seed + its index``, so a part of the split scores as it would within the whole)."""
+    planner, library, editor, judge, use_images, seed, group_specs, cme_weights = task
     results = []
-    for index, row in enumerate(tqdm(rows, desc="Evaluating planner", disable=not progress)):
+    for index, row in enumerate(tqdm(rows, desc="Evaluating planner", disable=not progress), start=start):
         context = StyleContext.from_dict(row["context"] or {})
         goal = StylingGoal.from_dict(json.loads(row["goal_spec"]))
         image = row.get("image") if use_images else None
@@ -175,7 +198,7 @@ def evaluate_planner(
             continue
         proposal = planner.propose(context, goal, 1, image=image, seed=seed + index)[0]
         results.append(_score(proposal, row, context, goal, image, library, editor, judge, render_seed, cme_weights))
-    return PlannerEvaluation(results)
+    return results
 
 
 def _score(

@@ -16,9 +16,11 @@ by the driver, when its worker returns. A killed driver leaves complete shards o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from trl_styling.pipeline.config import GenerationConfig
@@ -190,18 +192,13 @@ def run_shards_on_ray(config: GenerationConfig, pending: list[tuple[int, int]], 
     its namespace (and ``ray_address`` is not used). The actors are named ``stage-<stage>-<r>-<run>`` and
     ``worker-<k>-<run>`` and are killed at the end, whatever happens.
     """
-    ray = require_ray()
-    started_here = not ray.is_initialized()
-    address_before = os.environ.get("RAY_ADDRESS")
-    if started_here:
-        ray.init(
-            address=config.ray_address,
-            namespace=f"trl-styling-{uuid.uuid4().hex[:8]}",
-            include_dashboard=False,
-            log_to_driver=False,
-            runtime_env={"env_vars": {"TOKENIZERS_PARALLELISM": "false"}},
-        )
-    namespace = ray.get_runtime_context().namespace
+    with ray_session(config.ray_address) as (ray, namespace):
+        return _run_shards(ray, namespace, config, pending, on_shard)
+
+
+def _run_shards(
+    ray: Any, namespace: str, config: GenerationConfig, pending: list[tuple[int, int]], on_shard: Any
+) -> dict[str, Any]:
     options = {"max_restarts": MAX_RESTARTS, "max_task_retries": MAX_RESTARTS, "namespace": namespace}
     stage_host, shard_worker = ray.remote(StageHost), ray.remote(ShardWorker)
     run_id = uuid.uuid4().hex[:6]
@@ -251,9 +248,30 @@ def run_shards_on_ray(config: GenerationConfig, pending: list[tuple[int, int]], 
     finally:
         for actor in actors:
             ray.kill(actor, no_restart=True)
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None) -> Iterator[tuple[Any, str]]:
+    """Ray and its namespace for one run: the running connection when Ray is initialised (``address`` is then not
+    used); otherwise a new one (``address`` None starts a local cluster) in a namespace of its own, shut down at
+    the end with ``RAY_ADDRESS`` left as it was found."""
+    ray = require_ray()
+    started_here = not ray.is_initialized()
+    address_before = os.environ.get("RAY_ADDRESS")
+    if started_here:
+        ray.init(
+            address=address,
+            namespace=f"trl-styling-{uuid.uuid4().hex[:8]}",
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": {"TOKENIZERS_PARALLELISM": "false"}},
+        )
+    try:
+        yield ray, ray.get_runtime_context().namespace
+    finally:
         if started_here:
             ray.shutdown()
-            if address_before is None:  # ray.init records the cluster it started; leave the environment as found
+            if address_before is None:  # ray.init records the cluster it started
                 os.environ.pop("RAY_ADDRESS", None)
             else:
                 os.environ["RAY_ADDRESS"] = address_before

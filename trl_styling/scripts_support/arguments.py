@@ -109,6 +109,12 @@ class EvaluateArguments:
     )
     tool_specs: str | None = field(default=None, metadata={"help": "Override the saved tool_specs."})
     include_image: bool | None = field(default=None, metadata={"help": "Override the saved include_image."})
+    executor: str = field(
+        default="local",
+        metadata={"help": "'local' or 'ray' (score the goals in Ray tasks).", "choices": ("local", "ray")},
+    )
+    num_workers: int = field(default=1, metadata={"help": "Ray tasks the goals are split over (executor='ray')."})
+    ray_address: str | None = field(default=None, metadata={"help": "Ray cluster to join; default: a local one."})
 
     def __post_init__(self) -> None:
         if not self.dataset_name:
