@@ -54,7 +54,7 @@ class BenchmarkConfig:
     variants: list[str] = field(default_factory=lambda: ["simple", "regular", "complex"])
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     methods: list[str] = field(default_factory=lambda: list(ALL_METHODS))
-    goal_explicitness: str = "descriptive"  # how goals word their changes (trl_styling.world.descriptions)
+    goal_explicitness: str = "descriptive"  # how goals word their changes (trl_styling.world.semantics.descriptions)
     num_groups: int = 300  # 30 test goals (split 80/10/10 by base image)
     rollouts: int = 3
     image_size: int = 96

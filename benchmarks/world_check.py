@@ -82,7 +82,7 @@ def check(variant: str, explicitness: str, num_groups: int, eval_goals: int, out
 
 
 def _understood(text: str) -> bool:
-    from trl_styling.world.reading import read_instruction
+    from trl_styling.world.semantics.reading import read_instruction
 
     return read_instruction(text).fully_understood
 

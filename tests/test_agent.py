@@ -11,7 +11,7 @@ from trl_styling.agent import HFPlanner, StylingAgent, TeacherPlanner
 from trl_styling.context import StyleContext
 from trl_styling.pipeline.backends.world import WorldRenderer
 from trl_styling.prompt import PlannerPrompt
-from trl_styling.world.goals import random_context, sample_goal
+from trl_styling.world.semantics.goals import random_context, sample_goal
 
 LIBRARY = "regular"
 
@@ -163,7 +163,7 @@ def test_best_of_n_ranks_a_self_contradicting_plan_below_coherent_ones(scene):
     """A plan whose own constraint blocks its own change ranks below every coherent plan, whatever its reward."""
     from trl_styling.pipeline import PlanProposal
     from trl_styling.tools import Plan, PlanStep
-    from trl_styling.world.oracle import DIM_TOOLS, atomic_arguments
+    from trl_styling.world.semantics.oracle import DIM_TOOLS, atomic_arguments
 
     image, context, goal = scene
     dim, value = next(iter(goal.targets.items()))

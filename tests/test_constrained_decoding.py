@@ -20,7 +20,7 @@ from trl_styling.testing import build_tiny_qwen3, train_tiny_tokenizer
 from trl_styling.tools import Plan, ToolLibrary, ToolSpec, get_tool_library, parse_plan
 from trl_styling.tools.grammar import Alt, GrammarSettings, Lit, Ref, build_plan_grammar
 from trl_styling.tools.schema import bool_param, enum_list_param, enum_param, number_param, object_schema
-from trl_styling.world.goals import random_context, sample_goal
+from trl_styling.world.semantics.goals import random_context, sample_goal
 
 # Generation needs the `constrained` extra (in `dev`); the grammar itself is pure Python.
 needs_xgrammar = pytest.mark.skipif(importlib.util.find_spec("xgrammar") is None, reason="xgrammar not installed")

@@ -173,3 +173,14 @@ def test_mkdocs_build_strict(tmp_path):
         assert (site / page).is_file(), page
     # the API pages are rendered from the code, not empty
     assert "reward_baseline" in (site / "api/trainers/index.html").read_text()
+
+
+def test_one_docstring_style_and_no_hand_formatting():
+    """Google-style docstrings with markdown code spans (what mkdocstrings renders) and `ruff format` everywhere."""
+    role = re.compile(r":(?:class|func|meth|mod|data|attr|exc|obj):`")
+    offenders = []
+    for path in sorted((ROOT / "trl_styling").rglob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if role.search(line) or "fmt: skip" in line or "fmt: off" in line or "[`~" in line:
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:80]}")
+    assert not offenders, "reST roles, HF-style links or fmt markers:\n" + "\n".join(offenders)

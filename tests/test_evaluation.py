@@ -137,7 +137,7 @@ def test_a_repaired_plan_is_valid_but_not_valid_as_first_generated(data):
 
 def test_cme_reward_gives_nothing_for_no_edit_and_follows_the_formula(data):
     from trl_styling.rewards import EVALUATION_CME_WEIGHTS
-    from trl_styling.world.judge import ProgrammaticJudge
+    from trl_styling.world.semantics.judge import ProgrammaticJudge
 
     dataset, specs = data
     test = dataset["test"]
@@ -177,7 +177,7 @@ def test_edit_only_reads_the_raw_goal_and_has_no_plan_metrics(data):
     """E: the instruction editor on the raw (descriptive) goal. On these goals it does something but misses
     what the goal only implies, so it lands between leaving the image alone and the oracle's plans."""
     from trl_styling.evaluation import EditOnly, comparison_table
-    from trl_styling.world.reading import read_instruction
+    from trl_styling.world.semantics.reading import read_instruction
 
     dataset, specs = data
     test = dataset["test"]

@@ -7,8 +7,8 @@ import pytest
 from trl_styling.context import StyleContext
 from trl_styling.evaluation import ERROR_KINDS, diagnose_plan
 from trl_styling.tools import Plan, PlanStep, get_tool_library
-from trl_styling.world.executor import execute_plan, oracle_plan
-from trl_styling.world.goals import StylingGoal
+from trl_styling.world.semantics.executor import execute_plan, oracle_plan
+from trl_styling.world.semantics.goals import StylingGoal
 
 REGULAR = get_tool_library("regular")
 CONTEXT = StyleContext(

@@ -19,7 +19,7 @@ from trl_styling.pipeline.generate import GenerationFailedError, generate_datase
 from trl_styling.pipeline.registry import register_backend, unregister_backend
 from trl_styling.pipeline.shards import ConfigMismatchError
 from trl_styling.prompt import PlannerPrompt
-from trl_styling.world.goals import StylingGoal
+from trl_styling.world.semantics.goals import StylingGoal
 
 
 def config(tmp_path, name="data", **overrides) -> GenerationConfig:

@@ -11,9 +11,9 @@ from trl_styling.context import DIMENSIONS, StyleContext
 from trl_styling.pipeline.instructions import GENERAL_PRESERVATION, NONE_CLEAR, synthesize_instruction
 from trl_styling.tools import Plan, PlanStep, get_tool_library
 from trl_styling.tools.vocab import ATOMIC_TOOLS
-from trl_styling.world.goals import random_context, sample_goal
-from trl_styling.world.phrases import OBJECT_PLURALS, REGION_PHRASES, bare_phrase, keep_phrase
-from trl_styling.world.teacher import RuleTeacher
+from trl_styling.world.semantics.goals import random_context, sample_goal
+from trl_styling.world.semantics.phrases import OBJECT_PLURALS, REGION_PHRASES, bare_phrase, keep_phrase
+from trl_styling.world.semantics.teacher import RuleTeacher
 
 
 def _actions(tool: str, args: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -34,7 +34,7 @@ from trl_styling.pipeline.stages import ContextExtractionError, JudgeRequest
 from trl_styling.pipeline.worker import Backends, GroupRunner
 from trl_styling.rewards import CRITERIA, CRITERIA_WEIGHTS
 from trl_styling.tools import Plan, PlanStep, get_tool_library
-from trl_styling.world.goals import random_context, sample_goal
+from trl_styling.world.semantics.goals import random_context, sample_goal
 
 Answer = list[str] | ChatModelError
 

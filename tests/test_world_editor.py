@@ -26,8 +26,8 @@ from trl_styling.world import (
     render_state,
     sample_goal,
 )
-from trl_styling.world.coherence import new_issues
-from trl_styling.world.oracle import build_plan
+from trl_styling.world.semantics.coherence import new_issues
+from trl_styling.world.semantics.oracle import build_plan
 
 SIZE = 64
 CITY = StyleContext(location="urban_city", time_of_day="afternoon_warm", season="autumn_falling")

@@ -11,7 +11,7 @@ from trl_styling.context import DIMENSIONS, StyleContext
 from trl_styling.tools import LIBRARY_NAMES, Plan, PlanStep, ToolValidationError, get_tool_library
 from trl_styling.tools.examples import example_arguments
 from trl_styling.tools.vocab import ATOMIC_TOOLS
-from trl_styling.world.executor import (
+from trl_styling.world.semantics.executor import (
     CANONICAL_ORDER,
     DOMINANT_STRENGTH,
     execute_plan,
@@ -19,7 +19,7 @@ from trl_styling.world.executor import (
     oracle_plan,
     scene_objects,
 )
-from trl_styling.world.goals import StylingGoal, random_context, sample_goal
+from trl_styling.world.semantics.goals import StylingGoal, random_context, sample_goal
 
 CTX = StyleContext(
     location="urban_city",
@@ -53,7 +53,7 @@ def action(dim: str, value: str) -> dict:
 
 
 def test_canonical_order_matches_the_renderer() -> None:
-    from trl_styling.world.scene import CANONICAL_ORDER as RENDER_ORDER
+    from trl_styling.world.rendering.scene import CANONICAL_ORDER as RENDER_ORDER
 
     assert CANONICAL_ORDER == RENDER_ORDER
     assert CANONICAL_ORDER[:3] == ("location", "architecture", "time_period") and CANONICAL_ORDER[-1] == (

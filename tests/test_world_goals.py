@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from trl_styling.context import DIMENSION_VALUES, DIMENSIONS, StyleContext
-from trl_styling.world.coherence import is_coherent, new_issues
-from trl_styling.world.descriptions import CUES, DEFAULT_EXPLICITNESS
-from trl_styling.world.goals import VARIANTS, StylingGoal, random_context, sample_goal
-from trl_styling.world.phrases import VALUE_PHRASES, keep_phrase, value_phrase
-from trl_styling.world.themes import COMPLEX_THEMES, INTERIOR_LOCATIONS, REGULAR_THEMES, SIMPLE_PLACES
+from trl_styling.world.semantics.coherence import is_coherent, new_issues
+from trl_styling.world.semantics.descriptions import CUES, DEFAULT_EXPLICITNESS
+from trl_styling.world.semantics.goals import VARIANTS, StylingGoal, random_context, sample_goal
+from trl_styling.world.semantics.phrases import VALUE_PHRASES, keep_phrase, value_phrase
+from trl_styling.world.semantics.themes import COMPLEX_THEMES, INTERIOR_LOCATIONS, REGULAR_THEMES, SIMPLE_PLACES
 
 CHANGE_COUNTS = {"simple": (1, 2), "regular": (3, 5), "complex": (2, 4)}
 
@@ -160,8 +160,8 @@ def test_partial_goals_request_some_changes_and_describe_the_rest() -> None:
 def test_cues_imply_their_value_and_no_other() -> None:
     """The first cue of a value names nothing the editor can read; the second contains a synonym it reads as
     exactly that value. No cue ever reads as a wrong value."""
-    from trl_styling.world.executor import execute_plan
-    from trl_styling.world.reading import read_instruction
+    from trl_styling.world.semantics.executor import execute_plan
+    from trl_styling.world.semantics.reading import read_instruction
 
     for dim, values in CUES.items():
         for value, (hidden, named) in values.items():

@@ -21,8 +21,8 @@ from trl_styling.world import (
     sample_goal,
     world_editor,
 )
-from trl_styling.world.oracle import DIM_TOOLS, atomic_arguments
-from trl_styling.world.teacher import RuleTeacher, TeacherNoise
+from trl_styling.world.semantics.oracle import DIM_TOOLS, atomic_arguments
+from trl_styling.world.semantics.teacher import RuleTeacher, TeacherNoise
 
 CONTEXT = StyleContext(
     location="urban_city",

@@ -8,16 +8,16 @@ import pytest
 from trl_styling.context import StyleContext
 from trl_styling.rewards import CRITERIA, CRITERIA_WEIGHTS
 from trl_styling.tools import Plan, PlanStep
-from trl_styling.world.coherence import new_issues
-from trl_styling.world.executor import execute_plan, oracle_plan
-from trl_styling.world.goals import StylingGoal, random_context, sample_goal
-from trl_styling.world.judge import (
+from trl_styling.world.semantics.coherence import new_issues
+from trl_styling.world.semantics.executor import execute_plan, oracle_plan
+from trl_styling.world.semantics.goals import StylingGoal, random_context, sample_goal
+from trl_styling.world.semantics.judge import (
     ProgrammaticJudge,
     execute_and_score,
     structure_similarity,
 )
-from trl_styling.world.oracle import build_plan
-from trl_styling.world.teacher import RuleTeacher
+from trl_styling.world.semantics.oracle import build_plan
+from trl_styling.world.semantics.teacher import RuleTeacher
 
 JUDGE = ProgrammaticJudge()
 CTX = StyleContext(

@@ -7,10 +7,10 @@ import pytest
 
 from trl_styling.context import StyleContext
 from trl_styling.tools import Plan
-from trl_styling.world.executor import execute_plan, oracle_plan
-from trl_styling.world.goals import StylingGoal, random_context, sample_goal
-from trl_styling.world.judge import ProgrammaticJudge, execute_and_score
-from trl_styling.world.teacher import RuleTeacher, TeacherNoise
+from trl_styling.world.semantics.executor import execute_plan, oracle_plan
+from trl_styling.world.semantics.goals import StylingGoal, random_context, sample_goal
+from trl_styling.world.semantics.judge import ProgrammaticJudge, execute_and_score
+from trl_styling.world.semantics.teacher import RuleTeacher, TeacherNoise
 
 VARIANTS = ("simple", "regular", "complex")
 NOISE_NAMES = ("wrong_value", "wrong_tool", "missing_step", "redundant_step", "broken_preservation", "shuffled")

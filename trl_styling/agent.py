@@ -6,14 +6,14 @@
     result = agent.run(image, goal, best_of_n=4, seed=0)
     result.plan.to_text(), result.instruction, result.edited_image, result.score
 
-**Planners.** :class:`HFPlanner` runs a trained transformers model (LM or VLM), prompted by the
-:class:`~trl_styling.prompt.PlannerPrompt` it was trained with (``PlannerPrompt.load(model_dir)`` reads the one
-saved beside it), and reads its output with the tolerant :func:`~trl_styling.tools.parse_plan`; with
+**Planners.** `HFPlanner` runs a trained transformers model (LM or VLM), prompted by the
+`PlannerPrompt` it was trained with (``PlannerPrompt.load(model_dir)`` reads the one
+saved beside it), and reads its output with the tolerant `parse_plan`; with
 ``constrained=True`` it decodes with the tool library's plan grammar, so its plans parse as generated
-(:mod:`trl_styling.tools.grammar`). :class:`TeacherPlanner` is the world's rule teacher. Any object with the
+(`trl_styling.tools.grammar`). `TeacherPlanner` is the world's rule teacher. Any object with the
 pipeline's ``propose(context, goal, n, *, image, seed) -> list[PlanProposal]`` works.
 
-**Goals.** A :class:`~trl_styling.world.goals.StylingGoal` or plain text. A model planner reads the text
+**Goals.** A `StylingGoal` or plain text. A model planner reads the text
 either way; the world's teacher and judge need the structure (``needs_structured_goal``). With a plain-text
 goal the world judge cannot score, so ``score`` is None, and ``best_of_n > 1`` (which ranks candidates by
 the judge) needs a StylingGoal and a judge: the agent raises ``ValueError`` otherwise.
@@ -96,15 +96,15 @@ class HFPlanner:
     every retry sample at ``temperature`` (with ``temperature <= 0`` all decode greedily and retries could only
     repeat the same text, so none are made). Torch's global RNG is left untouched (a forked RNG per call).
     With ``repair=True`` a plan that fails only on near-miss tool names or enumerated values is snapped onto the
-    library's vocabulary (:func:`~trl_styling.tools.repair.parse_plan_with_repair`) and the proposal lists
+    library's vocabulary (`parse_plan_with_repair`) and the proposal lists
     the ``repairs``; off by default, so a plan is accepted only as generated.
 
     With ``constrained=True`` decoding is constrained to the tool library's plan grammar
-    (:mod:`trl_styling.tools.grammar`, applied by :mod:`trl_styling.constrained` with xgrammar): at every step
+    (`trl_styling.tools.grammar`, applied by `trl_styling.constrained` with xgrammar): at every step
     only tokens that continue a valid plan of the prompt's ``plan_format`` are allowed (tool and parameter names,
     enumerated values, typed numbers and booleans, required parameters, 1 to 5 steps), and the end-of-sequence token
     only after a complete plan, so every plan that is not cut off parses as generated. Reasoning is bounded to 400
-    characters and free-text values to 160 (pass a :class:`~trl_styling.tools.grammar.GrammarSettings` instead of
+    characters and free-text values to 160 (pass a `GrammarSettings` instead of
     ``True`` to change the bounds). A constrained generation that reaches ``max_new_tokens`` is still reported
     as cut off (``last_truncated``). Needs ``pip install 'trl-styling[constrained]'``.
 

@@ -3,12 +3,12 @@
 A real planner (Qwen3-VL) starts from a pretrained model; a planner trained from scratch on a CPU has nothing of
 the kind. B stands in for it: a tiny Qwen3 whose tokenizer is fitted to, and whose weights are trained on, the
 rule teacher's trajectories for groups disjoint from any run's data (generated with ``seed +``
-:data:`WARMUP_SEED_OFFSET`). Every method (S, R, RW, SW, DPO) then starts from the same B.
+`WARMUP_SEED_OFFSET`). Every method (S, R, RW, SW, DPO) then starts from the same B.
 
 B is expensive to train on a CPU (minutes to tens of minutes) and cheap to reuse, so it is built once per
-:class:`BasePlannerSpec` and kept with its **provenance** (``provenance.json``: the spec, the SHA-256 of the
-warm-up corpus it was trained on, the library versions). :func:`load_base_planner` refuses a checkpoint whose
-provenance does not match the spec a caller asks for, naming the fields that differ; :func:`ensure_base_planner`
+`BasePlannerSpec` and kept with its **provenance** (``provenance.json``: the spec, the SHA-256 of the
+warm-up corpus it was trained on, the library versions). `load_base_planner` refuses a checkpoint whose
+provenance does not match the spec a caller asks for, naming the fields that differ; `ensure_base_planner`
 reuses a matching checkpoint and builds a missing one. One command rebuilds it::
 
     trl-styling base-planner --variant regular --out checkpoints/base-planner-regular
@@ -67,7 +67,7 @@ class BasePlannerSpec:
         steps: Optimizer steps of the warm-up.
         batch_size: Trajectories per step.
         learning_rate: Peak learning rate (cosine schedule, 10% warm-up).
-        plan_format: Plan format of the training texts ("text" or "chat"); with ``tool_specs``, :attr:`prompt`.
+        plan_format: Plan format of the training texts ("text" or "chat"); with ``tool_specs``, `prompt`.
         tool_specs: Tool listing in the prompt ("none" for from-scratch planners; see ``PlannerPrompt``).
         threads: torch threads during training (part of what makes a rebuild bit-identical).
     """
@@ -95,7 +95,7 @@ class BasePlannerSpec:
 
     def __post_init__(self) -> None:
         from trl_styling.tools import LIBRARY_NAMES
-        from trl_styling.world.descriptions import EXPLICITNESS
+        from trl_styling.world.semantics.descriptions import EXPLICITNESS
 
         if self.variant not in LIBRARY_NAMES:
             raise ValueError(f"BasePlannerSpec.variant must be one of {LIBRARY_NAMES}, got {self.variant!r}.")
@@ -236,7 +236,7 @@ def _spec_flags(spec: BasePlannerSpec) -> str:
 
 
 def read_provenance(model_dir: str | Path) -> dict[str, Any]:
-    """The provenance of a base checkpoint; :class:`ProvenanceError` when it has none."""
+    """The provenance of a base checkpoint; `ProvenanceError` when it has none."""
     path = Path(model_dir) / PROVENANCE_FILE
     if not path.is_file():
         raise ProvenanceError(
@@ -279,7 +279,7 @@ def ensure_base_planner(
 ) -> Path:
     """``model_dir`` when it holds B for ``spec``; builds it there when it holds nothing.
 
-    A directory that holds a checkpoint of other settings is refused (:class:`ProvenanceError`), never
+    A directory that holds a checkpoint of other settings is refused (`ProvenanceError`), never
     overwritten: it may be someone's work.
     """
     model_dir = Path(model_dir)

@@ -1,6 +1,6 @@
-"""Grammar-constrained decoding for :class:`~trl_styling.agent.HFPlanner` (``constrained=True``), on xgrammar.
+"""Grammar-constrained decoding for `HFPlanner` (``constrained=True``), on xgrammar.
 
-The grammar itself (what a plan may be) is built in pure Python by :mod:`trl_styling.tools.grammar`; this module
+The grammar itself (what a plan may be) is built in pure Python by `trl_styling.tools.grammar`; this module
 compiles it against the planner's tokenizer and masks the logits of ``model.generate`` with it, so that every
 generated plan parses and validates against the tool library as generated (nothing is rewritten afterwards).
 
@@ -11,9 +11,9 @@ on its own. It applies the grammar as a per-token bitmask over the logits, which
 takes as a logits processor (xgrammar even ships one, ``xgrammar.contrib.hf``), and the masks are precomputed per
 grammar state, so the cost per generated token is a fraction of a millisecond even for the Complex library. It
 installed here as a wheel next to the existing torch (its only new dependency is ``apache-tvm-ffi``), so the
-fallbacks the project considered (``llguidance``, ``outlines``) were not needed. :class:`GrammarLogitsProcessor`
+fallbacks the project considered (``llguidance``, ``outlines``) were not needed. `GrammarLogitsProcessor`
 is a small variant of ``xgrammar.contrib.hf.LogitsProcessor`` that raises instead of asserting, and
-:func:`compile_plan_grammar` keeps special tokens (which ``decode(skip_special_tokens=True)`` drops) out of the
+`compile_plan_grammar` keeps special tokens (which ``decode(skip_special_tokens=True)`` drops) out of the
 grammar's text.
 
 Install with ``pip install 'trl-styling[constrained]'``.

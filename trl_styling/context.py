@@ -2,7 +2,7 @@
 
 The value vocabularies below are those of App. C.1.1. A context may carry a value outside the
 vocabulary (a VLM extractor can say anything); such values are kept verbatim and reported by
-:meth:`StyleContext.unknown_dimensions`, and :meth:`StyleContext.from_dict` with ``strict=True``
+`StyleContext.unknown_dimensions`, and `StyleContext.from_dict` with ``strict=True``
 refuses them. A dimension the extractor did not fill is ``None`` and is rendered as ``"unknown"``
 in prompts, never silently replaced by a default.
 """
@@ -211,7 +211,7 @@ class StyleContext:
         """Reads a mapping. Extra keys are ignored; missing keys and ``"unknown"`` become ``None``.
 
         Values are normalised (``"Sunset Golden"`` -> ``"sunset_golden"``). With ``strict=True`` a value
-        outside :data:`DIMENSION_VALUES` raises :class:`ContextError` naming the dimension and the allowed values.
+        outside `DIMENSION_VALUES` raises `ContextError` naming the dimension and the allowed values.
         """
         if not isinstance(data, dict):
             raise ContextError(f"A context must be a JSON object with the 10 dimensions, got {type(data).__name__}.")

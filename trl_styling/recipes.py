@@ -1,6 +1,6 @@
 """Every training method of the paper from one starting checkpoint with one budget.
 
-The recipe shared by ``make quickstart`` (:mod:`trl_styling.quickstart`) and the method comparison
+The recipe shared by ``make quickstart`` (`trl_styling.quickstart`) and the method comparison
 (``benchmarks/compare_methods.py``): a text planner (compact text plans, tool names in the prompt) trained
 from a common checkpoint with the same steps, batch size, learning-rate schedule and seed for every method.
 Only what defines a method differs:
@@ -125,9 +125,9 @@ def build_trainer(
     settings: RecipeSettings,
     ref_model: Any = None,
 ) -> Any:
-    """The trainer of ``method`` on a trajectory split (rows of :data:`~trl_styling.data.TRAJECTORY_FEATURES`).
+    """The trainer of ``method`` on a trajectory split (rows of `TRAJECTORY_FEATURES`).
 
-    With ``settings.lora`` every trainer gets ``peft_config=``:func:`lora_config` and trains LoRA adapters on the
+    With ``settings.lora`` every trainer gets ``peft_config=```lora_config` and trains LoRA adapters on the
     frozen ``model``; DPO then needs no ``ref_model`` (its reference is the model with the adapter disabled)."""
     from trl_styling.data import build_preference_pairs, to_prompt_completion_dataset
     from trl_styling.trainers import get_training_method
@@ -183,7 +183,7 @@ def build_initial_planner(
     texts as the recipe renders them, so it is as compact on them as a pretrained tokenizer would be.
 
     With ``whole_identifiers`` every tool name, parameter name and enumerated value of the library is one token
-    (:meth:`~trl_styling.tools.ToolLibrary.identifiers`). Byte-level BPE cannot merge across ``_``, so without it
+    (`identifiers`). Byte-level BPE cannot merge across ``_``, so without it
     ``bedroom_interior`` is three tokens and a tiny planner recombines the pieces into values the library does not
     have (``serene_dark``); measured in ``docs/benchmarks.md``."""
     from trl_styling.data import to_prompt_completion_dataset
@@ -222,11 +222,11 @@ def generate_warmup_corpus(
     **world: Any,
 ) -> Any:
     """The format warm-up's corpus: the rule teacher's trajectories on groups disjoint from the run's data
-    (generated with ``seed + WARMUP_SEED_OFFSET``), all splits in one :class:`~datasets.Dataset`.
+    (generated with ``seed + WARMUP_SEED_OFFSET``), all splits in one `Dataset`.
 
     It stands in for the pretraining a real planner (Qwen3-VL) starts from: B learns the plan format and the
     tools there, never the run's goals, so every method's gain over B is learnt from the scored data alone.
-    ``world`` takes :class:`~trl_styling.pipeline.GenerationConfig`'s noise settings (``teacher_noise``, ...)."""
+    ``world`` takes `GenerationConfig`'s noise settings (``teacher_noise``, ...)."""
     from datasets import concatenate_datasets, load_from_disk
 
     from trl_styling.pipeline import GenerationConfig, generate_dataset
@@ -255,7 +255,7 @@ def train_method(
     """Trains ``method`` from the checkpoint in ``base_dir``; saves model and tokenizer to ``out_dir``.
 
     With ``settings.lora`` only the LoRA adapter is saved (``adapter_config.json`` names ``base_dir`` as an absolute
-    path); :func:`load_planner` loads either kind of directory."""
+    path); `load_planner` loads either kind of directory."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     out_dir = Path(out_dir)
@@ -286,9 +286,9 @@ def load_planner(
     repair: bool = False,
     constrained: bool = False,
 ) -> Any:
-    """An :class:`~trl_styling.agent.HFPlanner` prompted as in training (greedy by default, for evaluation;
-    ``repair`` snaps near-miss names and values onto the library, see :mod:`trl_styling.tools.repair`;
-    ``constrained`` decodes with the library's plan grammar, see :mod:`trl_styling.tools.grammar`).
+    """An `HFPlanner` prompted as in training (greedy by default, for evaluation;
+    ``repair`` snaps near-miss names and values onto the library, see `trl_styling.tools.repair`;
+    ``constrained`` decodes with the library's plan grammar, see `trl_styling.tools.grammar`).
     ``model_dir`` is a full checkpoint or a LoRA adapter directory (loaded over its base and merged)."""
     import json
 

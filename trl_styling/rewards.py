@@ -65,7 +65,7 @@ def judge_reward(
         criteria: The six criteria, each on 0-5.
         execution: How much of the requested change was done, in [0, 1] (needed with ``cme``).
         consistency: How well everything else was kept, in [0, 1] (needed with ``cme``).
-        cme: FIRM's ``(w1, w2)``: the reward is then :func:`cme_reward`; ``None`` gives the weighted sum.
+        cme: FIRM's ``(w1, w2)``: the reward is then `cme_reward`; ``None`` gives the weighted sum.
 
     Returns:
         ``(reward, details)``: the reward clipped to [0, 5], and ``{"weighted_reward": ...}`` (plus

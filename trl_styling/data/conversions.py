@@ -1,6 +1,6 @@
 """Trajectory rows -> TRL conversational datasets (prompt-completion for S/R/RW/SW).
 
-The prompt of every row comes from one :class:`~trl_styling.prompt.PlannerPrompt`, the object the inference
+The prompt of every row comes from one `PlannerPrompt`, the object the inference
 agent prompts with, so a trained planner is prompted exactly as it was trained. Two plan formats:
 
 * ``"chat"``: the plan is an assistant turn with ``tool_calls`` (``Plan.to_assistant_message``); the tool
@@ -98,7 +98,7 @@ def trajectory_to_prompt_completion(
     """One trajectory row -> a TRL conversational prompt-completion example.
 
     Args:
-        row: A row of :data:`~trl_styling.data.TRAJECTORY_FEATURES`.
+        row: A row of `TRAJECTORY_FEATURES`.
         library: The tool library (or its name); None uses the row's ``variant``.
         prompt: How the planner is prompted (default ``PlannerPrompt()``: text plans, brief tool listing).
 
@@ -142,7 +142,7 @@ def conversational_features(keys: Sequence[str], prompt: PlannerPrompt) -> Featu
 def to_prompt_completion_dataset(
     dataset: Dataset, library: LibraryLike = None, *, prompt: PlannerPrompt | None = None
 ) -> Dataset:
-    """Maps :func:`trajectory_to_prompt_completion` over a trajectory dataset.
+    """Maps `trajectory_to_prompt_completion` over a trajectory dataset.
 
     It filters nothing: the result keeps every row with its ``reward``, ``judge_failed``, ``group_id`` and
     ``trajectory_id``, and the trainers filter once (``drop_judge_failed``, ``min_reward``), counting what they
@@ -150,7 +150,7 @@ def to_prompt_completion_dataset(
     ``dataset.filter(lambda row: not row["judge_failed"])``.
 
     Args:
-        dataset: Trajectory rows (:data:`~trl_styling.data.TRAJECTORY_FEATURES`).
+        dataset: Trajectory rows (`TRAJECTORY_FEATURES`).
         library: The tool library (or its name); None uses each row's ``variant``.
         prompt: How the planner is prompted (default ``PlannerPrompt()``); the same object prompts it at inference.
     """

@@ -1,13 +1,13 @@
 """Loading trajectory datasets from the Hub (the paper's release) or from ``generate_dataset`` output.
 
-:func:`load_styling_dataset` returns rows of :data:`~trl_styling.data.TRAJECTORY_FEATURES`, validated.
-:func:`push_styling_dataset` (in :mod:`trl_styling.data.hub_card`) pushes one or more variants with a card.
+`load_styling_dataset` returns rows of `TRAJECTORY_FEATURES`, validated.
+`push_styling_dataset` (in `trl_styling.data.hub_card`) pushes one or more variants with a card.
 
 **Assumed layout of the paper's repo** (``subhojyoti1990/image-agent-styling``; its exact columns could not be
 checked offline). One config per variant (``simple``, ``regular``, ``complex``), Parquet shards at
 ``<config>/<split>-0000x-of-0000n.parquet`` declared in the README's YAML ``configs:``, so that
 ``datasets.load_dataset(repo, name=variant)`` works. One row per trajectory. Column names are matched through
-:data:`COLUMN_ALIASES` (first match wins, our own name first), e.g. the goal may be ``goal``, ``prompt`` or
+`COLUMN_ALIASES` (first match wins, our own name first), e.g. the goal may be ``goal``, ``prompt`` or
 ``user_prompt`` and the reward ``reward``, ``score`` or ``quality_score``. Values may be native or JSON text:
 
 * ``plan``: a list of steps, or ``{"steps"|"actions"|"plan": [...]}``; a step names its tool as ``tool``,
@@ -19,7 +19,7 @@ checked offline). One config per variant (``simple``, ``regular``, ``complex``),
 
 Derived when absent: ``trajectory_id`` (``<variant>-<split>-<row>``), ``group_id`` (a hash of base image id and
 goal: a group is one (base image, goal) pair), ``judge_failed`` (true when the reward is null). Columns that
-cannot be derived (``base_image_id``, ``goal``, ``plan``, ``reward``) raise :class:`MissingColumnsError`, which
+cannot be derived (``base_image_id``, ``goal``, ``plan``, ``reward``) raise `MissingColumnsError`, which
 lists the accepted names; pass ``column_mapping={"their_name": "our_name"}`` to map others.
 """
 
@@ -103,13 +103,13 @@ def load_styling_dataset(
     library: ToolLibrary | str | None = None,
     validate: bool = True,
 ) -> Dataset | DatasetDict:
-    """Loads trajectories as :data:`TRAJECTORY_FEATURES` rows (a ``DatasetDict``, or one ``Dataset`` with ``split``).
+    """Loads trajectories as `TRAJECTORY_FEATURES` rows (a ``DatasetDict``, or one ``Dataset`` with ``split``).
 
     ``name_or_path`` is a directory written by ``generate_dataset`` (detected by its ``dataset_dict.json``;
     ``variant`` must then match its rows when given), or anything ``datasets.load_dataset(name_or_path,
-    name=variant, revision=revision)`` loads: a Hub repo id such as :data:`PAPER_DATASET_REPO`, or a local
+    name=variant, revision=revision)`` loads: a Hub repo id such as `PAPER_DATASET_REPO`, or a local
     directory laid out like one. Columns are mapped as the module docstring describes; with ``validate`` every
-    split is checked by :func:`~trl_styling.data.validate_trajectories` (tools too when ``library`` is given).
+    split is checked by `validate_trajectories` (tools too when ``library`` is given).
     """
     if variant is not None and variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS} or None, got {variant!r}.")
@@ -174,7 +174,7 @@ def to_trajectory_schema(
     split: str = "train",
     column_mapping: Mapping[str, str] | None = None,
 ) -> Dataset:
-    """One table in another layout -> :data:`TRAJECTORY_FEATURES` (see the module docstring for the mapping)."""
+    """One table in another layout -> `TRAJECTORY_FEATURES` (see the module docstring for the mapping)."""
     if dataset.features == TRAJECTORY_FEATURES:
         return dataset
     dataset = _resolve_columns(dataset, column_mapping)

@@ -1,6 +1,6 @@
 """Pure, deterministic operations on trajectory tables: group-safe splits, reward filtering, statistics.
 
-Preference pairs live in :mod:`trl_styling.data.pairs` and are re-exported here.
+Preference pairs live in `trl_styling.data.pairs` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def _check_ratios(ratios: Sequence[float]) -> tuple[float, float, float]:
 def split_by_base_image(dataset: Dataset, ratios: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0) -> DatasetDict:
     """Splits into train/validation/test so that no base image (hence no group) is in two splits (paper §3.1).
 
-    Ratios count *base images*, not rows (counts by :func:`split_counts`); row fractions follow only
+    Ratios count *base images*, not rows (counts by `split_counts`); row fractions follow only
     approximately. The assignment depends only on the set of base image ids and ``seed`` (ids are sorted
     before the seeded shuffle), not on row order. The ``split`` column is (re)written.
     """

@@ -3,8 +3,8 @@
 A *group* is one (base image, goal) pair with its rollouts (~3 in the paper, §3.1); ``group_id`` names it.
 Rewards are on the paper's 0-5 scale (App. C.3). A row whose judge failed (``judge_failed=True``) may
 carry a null ``reward``; such rows are kept in the table for bookkeeping and dropped by every training
-conversion (:func:`~trl_styling.data.operations.filter_by_reward`,
-:func:`~trl_styling.data.conversions.to_prompt_completion_dataset`, preference pairing).
+conversion (`filter_by_reward`,
+`to_prompt_completion_dataset`, preference pairing).
 """
 
 from __future__ import annotations
@@ -80,9 +80,9 @@ def _plan_records(plan: Any) -> list[dict[str, str]]:
 
 @dataclass
 class Trajectory:
-    """One rollout, as built by the data pipeline; :meth:`to_row` gives a row of :data:`TRAJECTORY_FEATURES`.
+    """One rollout, as built by the data pipeline; `to_row` gives a row of `TRAJECTORY_FEATURES`.
 
-    ``plan`` is a :class:`~trl_styling.tools.Plan` or a list of ``{"reasoning", "tool", "arguments"}``
+    ``plan`` is a `Plan` or a list of ``{"reasoning", "tool", "arguments"}``
     dicts (arguments as a dict or a JSON string). ``criteria`` maps criterion name to a 0-5 score.
     ``goal_spec`` is the goal's machine-readable form (a mapping, stored as JSON text), when the source has one.
     """
@@ -141,7 +141,7 @@ def _json_or_none(spec: Mapping[str, Any] | str | None) -> str | None:
 
 
 def trajectories_to_dataset(items: Iterable[Trajectory | Mapping[str, Any]]) -> Dataset:
-    """Builds a :class:`datasets.Dataset` with :data:`TRAJECTORY_FEATURES` from trajectories or full rows."""
+    """Builds a `datasets.Dataset` with `TRAJECTORY_FEATURES` from trajectories or full rows."""
     rows = [item.to_row() if isinstance(item, Trajectory) else dict(item) for item in items]
     return Dataset.from_dict(
         {name: [row.get(name) for row in rows] for name in TRAJECTORY_FEATURES}, features=TRAJECTORY_FEATURES

@@ -40,7 +40,7 @@ class RowError:
 
 
 class TrajectoryValidationError(ValueError):
-    """Raised by :func:`validate_trajectories`; ``errors`` holds every :class:`RowError` found."""
+    """Raised by `validate_trajectories`; ``errors`` holds every `RowError` found."""
 
     def __init__(self, errors: list[RowError], truncated: bool = False):
         self.errors = errors
@@ -123,7 +123,7 @@ def _check_plan(plan: Any, library: ToolLibrary | None) -> list[tuple[str, str]]
 def find_trajectory_errors(
     data: Dataset | Iterable[Mapping[str, Any]], library: ToolLibrary | str | None = None, max_errors: int = 100
 ) -> tuple[list[RowError], bool]:
-    """All problems (up to ``max_errors``) and whether the scan stopped early. See :func:`validate_trajectories`."""
+    """All problems (up to ``max_errors``) and whether the scan stopped early. See `validate_trajectories`."""
     if library is not None:
         from trl_styling.tools import resolve_library
 
@@ -195,7 +195,7 @@ def find_trajectory_errors(
 def validate_trajectories(
     data: Dataset | Iterable[Mapping[str, Any]], library: ToolLibrary | str | None = None, max_errors: int = 100
 ) -> None:
-    """Raises :class:`TrajectoryValidationError` listing every problem (first 10 shown, up to ``max_errors``).
+    """Raises `TrajectoryValidationError` listing every problem (first 10 shown, up to ``max_errors``).
 
     Checks: required columns; non-empty ids and goal; unique ``trajectory_id``; reward and the six criteria
     finite and in [0, 5] (a null reward only when ``judge_failed``); a non-empty plan whose arguments are

@@ -1,6 +1,6 @@
 """What a plan gets wrong, by kind: the breakdown behind a low executed reward.
 
-:func:`diagnose_plan` compares one executed plan with the goal it was written for and the context it started
+`diagnose_plan` compares one executed plan with the goal it was written for and the context it started
 from, and counts each kind of mistake separately (a pure function of the plan, its trace and the goal):
 
 ================  ============================================================================================
@@ -17,7 +17,7 @@ out_of_order      1 when the steps are not in the oracle's order: constraints fi
 redundant_step    a step that changed nothing
 ================  ============================================================================================
 
-:func:`~trl_styling.evaluation.evaluate_planner` stores the counts with each goal's result, and the summary
+`evaluate_planner` stores the counts with each goal's result, and the summary
 reports each kind as a mean count per valid plan (``mistakes/<kind>``; a goal without a valid plan has no plan
 to diagnose and is counted by ``validity`` instead).
 """
@@ -30,8 +30,8 @@ from typing import Any
 from trl_styling.context import StyleContext
 from trl_styling.tools import Plan, ToolLibrary
 from trl_styling.tools.vocab import ATOMIC_TOOLS
-from trl_styling.world.executor import CANONICAL_ORDER, ExecutionTrace
-from trl_styling.world.goals import StylingGoal
+from trl_styling.world.semantics.executor import CANONICAL_ORDER, ExecutionTrace
+from trl_styling.world.semantics.goals import StylingGoal
 
 ERROR_KINDS: tuple[str, ...] = (
     "missing_change",
@@ -86,11 +86,11 @@ def diagnose_plan(
         plan: The plan as the planner wrote it.
         context: The image's context before the plan.
         goal: The structured goal the plan was written for.
-        trace: The plan's execution on ``context`` (:func:`~trl_styling.world.executor.execute_plan`).
+        trace: The plan's execution on ``context`` (`execute_plan`).
         library: The tool library the plan uses.
 
     Returns:
-        One count per kind of :data:`ERROR_KINDS`.
+        One count per kind of `ERROR_KINDS`.
     """
     changed = set(trace.changed_dimensions())
     final = trace.final

@@ -4,13 +4,13 @@ Each test *group* (one base image + goal) is evaluated once: the planner propose
 image's context and the goal, the world's editor renders it on the base image -- by default as in the paper,
 plan -> template instruction -> instruction-following editor (``editor="instruction"``); ``editor="tools"``
 executes the plan's tool calls instead -- and the noise-free programmatic judge scores the result.
-:class:`EditOnly` (the paper's E) gives the editor the raw goal, with no plan: it has no plan metrics.
+`EditOnly` (the paper's E) gives the editor the raw goal, with no plan: it has no plan metrics.
 A planner that produces no valid plan is scored as an agent that left the image unchanged (the honest
 outcome of a failed plan), and counted as invalid. Rows need the ``goal_spec`` column written by the data pipeline.
 
 Two rewards are reported. ``reward`` is the paper's weighted sum of the six criteria, under which leaving the
 image untouched still earns about 3/5 (nothing was damaged). ``cme_reward`` is FIRM's Consistency-Modulated
-Execution of the same edit (:func:`~trl_styling.rewards.cme_reward`, ``cme_weights``): no execution, no
+Execution of the same edit (`cme_reward`, ``cme_weights``): no execution, no
 reward, so a planner that lost the plan format cannot look better than one that plans.
 """
 
@@ -29,9 +29,9 @@ from trl_styling.evaluation.diagnosis import ERROR_KINDS, diagnose_plan
 from trl_styling.evaluation.metrics import Estimate, estimate, preservation_violations, tool_scores
 from trl_styling.rewards import EVALUATION_CME_WEIGHTS, JudgeResult, cme_reward
 from trl_styling.tools import Plan, ToolLibrary, resolve_library
-from trl_styling.world.executor import oracle_plan
-from trl_styling.world.goals import StylingGoal
-from trl_styling.world.judge import ProgrammaticJudge
+from trl_styling.world.semantics.executor import oracle_plan
+from trl_styling.world.semantics.goals import StylingGoal
+from trl_styling.world.semantics.judge import ProgrammaticJudge
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def evaluate_planner(
     rebuilt from the context with ``seed``, an approximation of the masks. ``cme_weights`` (w1, w2) set the
     ``cme_reward`` column. ``editor``: ``"instruction"`` (plan -> instruction -> editor, the paper's path),
     ``"tools"`` (the plan's tool calls executed) or an editor object with the same ``edit`` method.
-    ``planner`` may be :class:`EditOnly`: the instruction editor then reads the raw goal.
+    ``planner`` may be `EditOnly`: the instruction editor then reads the raw goal.
 
     ``executor="ray"`` scores the goals in ``num_workers`` Ray tasks (on the cluster at ``ray_address``, or a local
     one), each with a copy of the planner, editor and judge; the results, in goal order, equal the local ones.
@@ -238,8 +238,8 @@ def _score(
         final, trace, edited_image = edited.context, edited.trace, edited.image
         instruction = edited.reading.text if getattr(edited, "reading", None) is not None else ""
     else:
-        from trl_styling.world.executor import execute_plan
         from trl_styling.world.instruction_editor import InstructionEditor
+        from trl_styling.world.semantics.executor import execute_plan
 
         if isinstance(editor, InstructionEditor):
             instruction = editor.instruction(plan, library, context)

@@ -1,8 +1,8 @@
 """Human evaluation (App. J): a self-contained rating / ranking HTML page and agreement statistics.
 
-``trl-styling annotate`` writes the page (:mod:`~trl_styling.human_eval.page`), raters export their answers
+``trl-styling annotate`` writes the page (`page`), raters export their answers
 as JSON, and ``trl-styling agreement`` computes pass rates and rater / judge agreement
-(:mod:`~trl_styling.human_eval.agreement`). Names are imported lazily so the CLI starts fast.
+(`agreement`). Names are imported lazily so the CLI starts fast.
 """
 
 from __future__ import annotations

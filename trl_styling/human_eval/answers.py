@@ -30,7 +30,7 @@ class AnswersError(ValueError):
 @dataclass(frozen=True)
 class ItemAnswer:
     """One rater's answer for one item: levels per dimension and, on rank pages, the top-k candidates in order
-    (``None`` for an empty place) and every candidate shown (letters as exported, methods after :func:`unblind`)."""
+    (``None`` for an empty place) and every candidate shown (letters as exported, methods after `unblind`)."""
 
     item_id: str
     ratings: dict[str, str]

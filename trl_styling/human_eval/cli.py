@@ -115,7 +115,7 @@ def run_annotate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
 
 
 def format_agreement(report: dict[str, Any]) -> str:
-    """A short text summary of :func:`~trl_styling.human_eval.agreement.agreement_report`."""
+    """A short text summary of `agreement_report`."""
 
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{100 * value:.1f}%"
@@ -179,6 +179,6 @@ def run_agreement(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def main_for(command: str, args: argparse.Namespace) -> int:
-    """Dispatches ``annotate`` / ``agreement`` (called by :func:`trl_styling.cli.main`)."""
+    """Dispatches ``annotate`` / ``agreement`` (called by `trl_styling.cli.main`)."""
     handler = run_annotate if command == "annotate" else run_agreement
     return handler(args, args.subparser)

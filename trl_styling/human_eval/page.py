@@ -9,8 +9,8 @@ Two modes:
   winner Pass / Partial / Fail on Visual Quality, Instruction Following and Overall Quality.
 
 Answers autosave in the browser's localStorage under ``trl-styling-human-eval:<page_id>`` and are exported
-as JSON (the format :mod:`trl_styling.human_eval.answers` reads). Next to the page,
-:func:`write_page` writes ``<page>.judge.json``: the automatic judge's scores, which the page never shows, and
+as JSON (the format `trl_styling.human_eval.answers` reads). Next to the page,
+`write_page` writes ``<page>.judge.json``: the automatic judge's scores, which the page never shows, and
 for rank pages the key from candidate letters to methods.
 
 Model text is never interpreted as HTML: the data sits in a ``<script type="application/json">`` block with
@@ -91,7 +91,7 @@ def rating_page_data(outputs: Sequence[Output], *, title: str, page_id: str | No
 
 
 def ranking_page_data(items: Sequence[Mapping[str, Any]], *, title: str, page_id: str | None = None) -> dict[str, Any]:
-    """Page data of a ``rank`` page from :func:`~trl_styling.human_eval.items.ranking_items` (scores dropped)."""
+    """Page data of a ``rank`` page from `ranking_items` (scores dropped)."""
     shown = []
     for item in items:
         # Blind: the page knows candidates by letter only; the judge sidecar maps letters to methods.
@@ -113,7 +113,7 @@ def ranking_page_data(items: Sequence[Mapping[str, Any]], *, title: str, page_id
 
 
 def render_page(data: Mapping[str, Any]) -> str:
-    """The HTML page of ``data`` (:func:`rating_page_data` / :func:`ranking_page_data`)."""
+    """The HTML page of ``data`` (`rating_page_data` / `ranking_page_data`)."""
     template = resources.files("trl_styling.human_eval").joinpath("template.html").read_text(encoding="utf-8")
     scripts, styles = _SCRIPT.findall(template), _STYLE.findall(template)
     csp = (

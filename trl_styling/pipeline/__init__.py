@@ -1,13 +1,13 @@
 """Synthetic trajectory generation (paper §3, App. C.4): stage interfaces, named backends, the driver, reports.
 
-* :mod:`~trl_styling.pipeline.stages` -- the six stages (render, extract_context, plan,
+* `stages` -- the six stages (render, extract_context, plan,
   synthesize_instruction, edit, judge) and the values they pass;
-* :mod:`~trl_styling.pipeline.registry` -- ``register_backend`` / ``get_backend`` / ``list_backends``;
-  backends live one family per module under :mod:`trl_styling.pipeline.backends` (the hermetic world's are
-  built in), plus the template instruction synthesizer (:mod:`~trl_styling.pipeline.instructions`);
-* :func:`generate_dataset` (``trl-styling generate``) -- sharded, resumable, multi-process generation into
-  a ``DatasetDict`` of :data:`~trl_styling.data.TRAJECTORY_FEATURES` rows split by base image;
-* :func:`dataset_report` (``trl-styling stats``).
+* `registry` -- ``register_backend`` / ``get_backend`` / ``list_backends``;
+  backends live one family per module under `trl_styling.pipeline.backends` (the hermetic world's are
+  built in), plus the template instruction synthesizer (`instructions`);
+* `generate_dataset` (``trl-styling generate``) -- sharded, resumable, multi-process generation into
+  a ``DatasetDict`` of `TRAJECTORY_FEATURES` rows split by base image;
+* `dataset_report` (``trl-styling stats``).
 
 ``datasets`` is imported on first use of the driver or the report, not by ``import trl_styling.pipeline``.
 """

@@ -22,21 +22,21 @@ FORMAT_VERSION = 2
 
 @dataclass
 class GenerationConfig:
-    """Configuration of :func:`~trl_styling.pipeline.generate.generate_dataset`.
+    """Configuration of `generate_dataset`.
 
     A *group* is one (base image, goal) pair with ``rollouts`` trajectories; ``goals_per_image`` groups
     share a base image. Every group is seeded from ``(seed, group index)`` only, so the data do not depend
     on ``num_workers`` or ``shard_size``. ``backends`` names one registered backend per stage
-    (:data:`~trl_styling.pipeline.stages.STAGES`); ``backend_kwargs`` adds per-stage options.
+    (`STAGES`); ``backend_kwargs`` adds per-stage options.
     ``goal_explicitness`` says how the world's goals word their changes ("descriptive", "partial",
-    "explicit"; "default" is the variant's default, see :mod:`trl_styling.world.descriptions`).
+    "explicit"; "default" is the variant's default, see `trl_styling.world.semantics.descriptions`).
     ``teacher_noise``, ``extractor_noise``, ``judge_noise_std`` and ``judge_cme`` configure the *world*
     backends (other backends take their options from ``backend_kwargs``). ``library`` defaults to the
     variant's tool library. ``plugins`` are modules imported (in every worker too) to register backends.
     ``executor`` runs the shards in ``num_workers`` local processes (``"local"``) or on a Ray cluster (``"ray"``:
     ``ray_address`` None starts a local one, ``"auto"`` or ``"ray://host:port"`` joins one; ``ray_resources`` sets
     a stage actor's resources, e.g. ``{"edit": {"num_gpus": 1}}``, and ``ray_replicas`` its number of actors, e.g.
-    ``{"judge": 4}``; see :mod:`trl_styling.pipeline.ray_executor`).
+    ``{"judge": 4}``; see `trl_styling.pipeline.ray_executor`).
     Neither changes any row.
     """
 
@@ -71,7 +71,7 @@ class GenerationConfig:
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {self.variant!r}.")
-        from trl_styling.world.descriptions import resolve_explicitness
+        from trl_styling.world.semantics.descriptions import resolve_explicitness
 
         try:
             self.goal_explicitness = resolve_explicitness(self.variant, self.goal_explicitness)

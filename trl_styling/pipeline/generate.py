@@ -3,13 +3,13 @@
 For every group (one base image and one goal): the renderer draws the base image from a random context
 (stage 0), the extractor reads its context, the world samples a goal, the planner proposes ``rollouts``
 plans, and each plan is turned into an instruction, executed by the editor and scored by the judge. Rows
-follow :data:`~trl_styling.data.TRAJECTORY_FEATURES`. Groups are processed in shards (see
-:mod:`trl_styling.pipeline.shards` for the resumable on-disk layout), over ``num_workers`` local processes
-(``executor="local"``) or Ray actors (``executor="ray"``, :mod:`trl_styling.pipeline.ray_executor`); both give
+follow `TRAJECTORY_FEATURES`. Groups are processed in shards (see
+`trl_styling.pipeline.shards` for the resumable on-disk layout), over ``num_workers`` local processes
+(``executor="local"``) or Ray actors (``executor="ray"``, `trl_styling.pipeline.ray_executor`); both give
 the same data.
 
 At the end the shards are concatenated in group order, split by base image
-(:func:`~trl_styling.data.split_by_base_image`) and saved with ``save_to_disk(out_dir)`` (read it back
+(`split_by_base_image`) and saved with ``save_to_disk(out_dir)`` (read it back
 with ``datasets.load_from_disk``). ``out_dir/groups.jsonl`` keeps each group's structured goal, true and
 observed context and the judge's rationales (for evaluation with the world judge), and
 ``out_dir/generation.json`` the configuration (no secrets), counts, timings and throughput.
@@ -298,7 +298,7 @@ def load_group_specs(out_dir: str | Path) -> dict[str, dict[str, Any]]:
     """``group_id -> spec`` from ``out_dir/groups.jsonl``; ``spec["goal"]`` is a StylingGoal, ``spec["context"]``
     the true StyleContext (for scoring a planner's plans on the dataset's goals with the world judge)."""
     from trl_styling.context import StyleContext
-    from trl_styling.world.goals import StylingGoal
+    from trl_styling.world.semantics.goals import StylingGoal
 
     specs = {}
     with open(Path(out_dir) / "groups.jsonl") as f:

@@ -2,7 +2,7 @@
 
 The instruction is phrased from the plan's tools and values only (never from the goal text, so the editor
 gets exactly what the planner decided), in plan order, with the vocabulary phrases of
-:mod:`trl_styling.world.phrases`::
+`trl_styling.world.semantics.phrases`::
 
     Change the lighting to a golden sunset, with a golden orange sky, then turn the season to autumn with
     falling leaves. Keep the Victorian gothic architecture exactly as it is. Preserve the original
@@ -28,7 +28,7 @@ from trl_styling.context import DIMENSIONS, StyleContext
 from trl_styling.pipeline.registry import register_backend
 from trl_styling.tools import Plan
 from trl_styling.tools.vocab import ATOMIC_TOOLS
-from trl_styling.world.phrases import (
+from trl_styling.world.semantics.phrases import (
     DIM_NOUNS,
     OBJECT_PLURALS,
     REGION_PHRASES,

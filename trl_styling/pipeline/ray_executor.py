@@ -1,10 +1,10 @@
 """Generation on a Ray cluster (``GenerationConfig(executor="ray")``, ``trl-styling generate --executor ray``).
 
 Each stage's backend lives in its own Ray actors (``ray_replicas[stage]`` of them, default 1), which declare the
-resources the backend needs (:func:`stage_resources`: a GPU for a backend whose options name a CUDA device, an
+resources the backend needs (`stage_resources`: a GPU for a backend whose options name a CUDA device, an
 eighth of a CPU otherwise, or ``ray_resources[stage]``), so the renderer, the editor and a VLM judge can sit on
 different GPUs of different nodes. ``num_workers`` shard workers run the groups of one shard each (the same
-:class:`~trl_styling.pipeline.worker.GroupRunner` as the local executor, with every stage call sent to the stage's
+`GroupRunner` as the local executor, with every stage call sent to the stage's
 actor) and return the rows; the driver writes each shard atomically, so ``out_dir`` needs no shared filesystem,
 and resume, failure records and the result are those of the local executor (every group is seeded from
 ``(seed, group index)`` alone, so the output is identical).
@@ -162,7 +162,7 @@ def check_placement(
 
     Args:
         config: The run's configuration (``ray_replicas`` and ``num_workers`` count the actors).
-        resources: Each stage actor's resources (:func:`stage_resources`).
+        resources: Each stage actor's resources (`stage_resources`).
         cluster: The cluster's total resources (``ray.cluster_resources()``: ``"CPU"``, ``"GPU"``, ...).
 
     Raises:

@@ -14,8 +14,8 @@ A backend module registers its classes (or factories) at import time::
 
         def score(self, request): ...
 
-and :func:`get_backend` ``("judge", "my_vlm", **kwargs)`` builds it. Where the registering module is imported
-from: the built-in modules of :data:`BUILTIN_BACKEND_MODULES` are imported on first lookup; third-party
+and `get_backend` ``("judge", "my_vlm", **kwargs)`` builds it. Where the registering module is imported
+from: the built-in modules of `BUILTIN_BACKEND_MODULES` are imported on first lookup; third-party
 packages can declare an entry point in the ``trl_styling.backends`` group (its module is imported the same
 way); anything else is imported by the caller, or named in ``GenerationConfig.plugins`` so that worker
 processes import it too.
@@ -127,7 +127,7 @@ def list_backends(stage: str) -> list[str]:
 
 
 def get_backend_class(stage: str, name: str) -> Callable[..., Any]:
-    """The registered class/factory; :class:`UnknownBackendError` lists the registered names."""
+    """The registered class/factory; `UnknownBackendError` lists the registered names."""
     _check_stage(stage)
     load_builtin_backends()
     try:

@@ -1,6 +1,6 @@
 """``trl-styling stats``: reward statistics and plots of a generated trajectory dataset.
 
-Writes into ``DIR/report/`` (or ``out_dir``): ``report.json`` (:func:`~trl_styling.data.reward_statistics`
+Writes into ``DIR/report/`` (or ``out_dir``): ``report.json`` (`reward_statistics`
 overall and per split, per-group reward spread, split leakage check, the generation throughput when
 ``generation.json`` is there) and, when matplotlib is installed (``pip install trl-styling[report]``),
 ``reward_histograms.png`` (one panel per variant), ``criteria_means.png`` and ``group_spread.png``.
@@ -152,7 +152,7 @@ def _fmt(x: Any, spec: str = ".3f") -> str:
 
 
 def format_report(report: dict[str, Any]) -> str:
-    """A short text summary of :func:`dataset_report`."""
+    """A short text summary of `dataset_report`."""
     o, spread = report["overall"], report["group_spread"]
     lines = [
         f"{report['dataset_dir']}: {o['count']} trajectories, {o['usable']} usable, {o['judge_failed']} judge-failed, "

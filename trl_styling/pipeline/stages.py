@@ -5,22 +5,22 @@ A backend implements one stage. Stages, in pipeline order:
 ========================  ==============================  =========================================
 stage                     method                          returns
 ========================  ==============================  =========================================
-``render``                ``render(context, *, seed)``    :class:`RenderedImage` (stage 0 base image)
-``extract_context``       ``extract(image, *, hint, seed)``  :class:`~trl_styling.context.StyleContext`
+``render``                ``render(context, *, seed)``    `RenderedImage` (stage 0 base image)
+``extract_context``       ``extract(image, *, hint, seed)``  `StyleContext`
 ``plan``                  ``propose(context, goal, n, *, image, seed)``  ``list[PlanProposal]``
 ``synthesize_instruction``  ``synthesize(plan, context, goal)``  ``str``
-``edit``                  ``edit(image, context, plan, instruction, *, scene, seed)``  :class:`EditedImage`
-``judge``                 ``score(request)``              :class:`~trl_styling.rewards.JudgeResult`
+``edit``                  ``edit(image, context, plan, instruction, *, scene, seed)``  `EditedImage`
+``judge``                 ``score(request)``              `JudgeResult`
 ========================  ==============================  =========================================
 
-**Construction contract.** :func:`~trl_styling.pipeline.registry.get_backend` calls the registered factory
+**Construction contract.** `get_backend` calls the registered factory
 with keyword arguments only. The data-generation driver always passes the stage's *standard* arguments
-(:data:`STANDARD_KWARGS`) and adds the backend's own options (``GenerationConfig.backend_kwargs``), so a
+(`STANDARD_KWARGS`) and adds the backend's own options (``GenerationConfig.backend_kwargs``), so a
 backend must accept the standard ones (it may ignore them). Backends that call models or services must be
 deterministic in ``seed`` where the service allows it; the driver derives every seed from the run seed
 and the group index, never from worker or shard layout.
 
-Goals are :class:`~trl_styling.world.goals.StylingGoal` (structured targets plus text) or plain text; a
+Goals are `StylingGoal` (structured targets plus text) or plain text; a
 planner or judge that needs the structure (the world's teacher and judge) says so with a class attribute
 ``needs_structured_goal = True`` (absent means False).
 """
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from trl_styling.context import StyleContext
     from trl_styling.rewards import JudgeResult
     from trl_styling.tools import Plan
-    from trl_styling.world.goals import StylingGoal
+    from trl_styling.world.semantics.goals import StylingGoal
 
     Goal = StylingGoal | str
 
@@ -92,7 +92,7 @@ def base_image_prompt(context: StyleContext) -> str:
 
 
 def goal_text(goal: Goal) -> str:
-    """The text of a goal, whether a :class:`StylingGoal` or a plain string."""
+    """The text of a goal, whether a `StylingGoal` or a plain string."""
     return goal if isinstance(goal, str) else goal.text
 
 
@@ -100,7 +100,7 @@ def require_structured_goal(goal: Goal, who: str) -> StylingGoal:
     if isinstance(goal, str):
         raise StructuredGoalRequired(
             f"{who} needs a StylingGoal (structured targets), got the plain text {goal!r}. Pass a StylingGoal "
-            "(e.g. trl_styling.world.goals.sample_goal or StylingGoal.from_dict) or use a backend that reads text."
+            "(e.g. trl_styling.world.sample_goal or StylingGoal.from_dict) or use a backend that reads text."
         )
     return goal
 
@@ -124,7 +124,7 @@ class PlanProposal:
     ``raw`` is the model text of the accepted (or last) attempt, ``errors`` the problems of every attempt
     (parse or validation errors, in order), ``attempts`` how many generations were made and ``repairs`` the
     near-miss names/values snapped onto the library's vocabulary in the accepted plan (see
-    :mod:`trl_styling.tools.repair`; empty for a plan valid as generated).
+    `trl_styling.tools.repair`; empty for a plan valid as generated).
     """
 
     plan: Plan | None

@@ -8,7 +8,7 @@ Failure policy: a failing render, extraction, goal or planner call loses the *gr
 plan); it is reported in the shard's ``failures``. A plan the planner could not produce loses that rollout.
 A failing editor or judge, or a judge answer outside [0, 5], keeps the row with ``judge_failed=True``,
 ``reward=None`` and the error in ``judge_error`` -- never a made-up score. A model service that is unreachable
-(:class:`~trl_styling.pipeline.backends.chat.ChatModelUnavailableError`) is none of these: it says nothing
+(`ChatModelUnavailableError`) is none of these: it says nothing
 about the group, so it ends the run before the shard is written, and a rerun resumes there.
 
 A judge with ``score_many(requests)`` (a list of results or exceptions, in order) scores a group's rollouts
@@ -33,7 +33,7 @@ from trl_styling.pipeline.config import GenerationConfig
 from trl_styling.pipeline.registry import get_backend, import_plugins
 from trl_styling.pipeline.stages import STAGES, JudgeRequest, RenderedImage
 from trl_styling.rewards import CRITERIA
-from trl_styling.world.goals import random_context, sample_goal
+from trl_styling.world.semantics.goals import random_context, sample_goal
 
 
 @dataclass

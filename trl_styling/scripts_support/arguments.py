@@ -1,9 +1,9 @@
 """Argument dataclasses of the example scripts (``examples/*.py``), parsed by TRL's ``TrlParser``.
 
 Training scripts take ``(StylingScriptArguments, <trainer config>, trl.ModelConfig)``; the DPO script adds
-:class:`PairArguments`; ``generate_data.py`` takes :data:`GenerationArguments` (derived from
-:class:`~trl_styling.pipeline.GenerationConfig`, so a new generation option shows up without editing the
-script); ``evaluate.py`` takes :class:`EvaluateArguments`.
+`PairArguments`; ``generate_data.py`` takes `GenerationArguments` (derived from
+`GenerationConfig`, so a new generation option shows up without editing the
+script); ``evaluate.py`` takes `EvaluateArguments`.
 """
 
 from __future__ import annotations

@@ -5,11 +5,11 @@ generated corpus (the styling vocabularies, tool and plan words, JSON punctuatio
 initialises a model from a config with a fixed seed, and writes a regular checkpoint directory that
 the ``Auto*`` classes load. Same arguments, same files, byte for byte.
 
-* :func:`build_tiny_qwen3` -- a ``Qwen3ForCausalLM`` planner plus a ``PreTrainedTokenizerFast``.
-* :func:`build_tiny_qwen3_vl` -- a ``Qwen3VLForConditionalGeneration`` plus a ``Qwen3VLProcessor``.
-* :func:`tiny_lora_config` -- a small ``peft.LoraConfig`` on the attention projections.
+* `build_tiny_qwen3` -- a ``Qwen3ForCausalLM`` planner plus a ``PreTrainedTokenizerFast``.
+* `build_tiny_qwen3_vl` -- a ``Qwen3VLForConditionalGeneration`` plus a ``Qwen3VLProcessor``.
+* `tiny_lora_config` -- a small ``peft.LoraConfig`` on the attention projections.
 
-Both tokenizers carry a Qwen3-style chat template written for this project (:func:`chat_template`):
+Both tokenizers carry a Qwen3-style chat template written for this project (`chat_template`):
 ``<|im_start|>role\\n...<|im_end|>\\n`` turns, tools in the system turn, ``reasoning_content`` as a
 ``<think>`` block, ``tool_calls`` as ``<tool_call>`` JSON, and ``{% generation %}`` markers around
 what the assistant writes (``<|im_end|>`` included, so the model learns to stop).

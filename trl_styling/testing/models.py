@@ -42,7 +42,7 @@ def build_tiny_qwen3(
     The checkpoint loads with ``AutoModelForCausalLM`` / ``AutoTokenizer``. ``vocab_size`` is the BPE
     target; the model's embedding matrix has exactly ``len(tokenizer)`` rows. Weights are tied (as in
     the small Qwen3 checkpoints) and stored in float32. ``corpus`` adds texts to the tokenizer's training
-    corpus and ``whole_words`` become single tokens (see :func:`train_tiny_tokenizer`).
+    corpus and ``whole_words`` become single tokens (see `train_tiny_tokenizer`).
     """
     import torch
     from transformers import GenerationConfig, Qwen3Config, Qwen3ForCausalLM

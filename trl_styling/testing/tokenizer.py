@@ -41,7 +41,7 @@ def train_tiny_tokenizer(
     ``corpus`` adds texts to the embedded corpus (e.g. a dataset's prompts and plans), so that a planner
     built for that data gets a tokenizer as compact on it as a pretrained one would be.
 
-    ``whole_words`` (e.g. :meth:`~trl_styling.tools.ToolLibrary.identifiers`) become single tokens wherever they
+    ``whole_words`` (e.g. `identifiers`) become single tokens wherever they
     stand as a whole word (``_`` counts as a boundary, so ``target_location`` stays whole but ``location`` inside
     it is not split off unless ``location`` is itself listed); they are ordinary (not special) tokens, so
     decoding gives back the exact text.

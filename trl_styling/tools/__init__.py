@@ -1,10 +1,10 @@
 """Tool libraries (Simple / Regular / Complex, App. C.2), plans, and their text/chat/record forms.
 
-* :func:`get_tool_library` -- ``"simple"``, ``"regular"`` or ``"complex"`` as a :class:`ToolLibrary` of
-  :class:`ToolSpec` (usable as OpenAI / transformers ``tools``; ``validate_call`` checks a call).
-* :class:`Plan` / :class:`PlanStep` -- per-step reasoning + tool call; ``to_assistant_message`` (chat
+* `get_tool_library` -- ``"simple"``, ``"regular"`` or ``"complex"`` as a `ToolLibrary` of
+  `ToolSpec` (usable as OpenAI / transformers ``tools``; ``validate_call`` checks a call).
+* `Plan` / `PlanStep` -- per-step reasoning + tool call; ``to_assistant_message`` (chat
   templates), ``to_text`` (the paper's ``[REASONING] ... [ACTION] tool(...)``), ``to_records`` (datasets).
-* :func:`parse_plan` -- tolerant reading of planner output into a validated plan.
+* `parse_plan` -- tolerant reading of planner output into a validated plan.
 """
 
 from __future__ import annotations

@@ -318,7 +318,7 @@ def _styling_spec(name: str) -> ToolSpec:
 
 
 def styling_tools() -> tuple[ToolSpec, ...]:
-    """The 20 styling actions, in :data:`STYLING_ACTIONS` order."""
+    """The 20 styling actions, in `STYLING_ACTIONS` order."""
     return tuple(_styling_spec(name) for name in STYLING_ACTIONS)
 
 

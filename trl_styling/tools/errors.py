@@ -1,4 +1,4 @@
-"""The two error types of :mod:`trl_styling.tools`; both are ``ValueError`` so callers may catch either."""
+"""The two error types of `trl_styling.tools`; both are ``ValueError`` so callers may catch either."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ class PlanParseError(ValueError):
     """Model output could not be read as a valid plan.
 
     ``position`` is the character offset in the parsed text where the problem was found (the start of
-    the offending step for validation errors, whose :class:`ToolValidationError` is the ``__cause__``);
+    the offending step for validation errors, whose `ToolValidationError` is the ``__cause__``);
     ``reason`` is the bare explanation.
     """
 

@@ -1,20 +1,20 @@
-"""``parse_plan``: read a planner's output, whatever form it took, into a validated :class:`Plan`.
+"""``parse_plan``: read a planner's output, whatever form it took, into a validated `Plan`.
 
 Forms, tried in this order:
 
 1. **JSON** appearing before any text marker or ``<tool_call>``: an assistant message
    (``{"tool_calls": [...], "reasoning_content": ...}``), records (``[{"reasoning", "tool",
    "arguments"}, ...]``, also under ``"steps"``/``"plan"``), a list of OpenAI-style calls, or one call.
-2. **Compact text**: ``[REASONING] ... [ACTION] tool(...)`` steps (see :mod:`.text_format`).
+2. **Compact text**: ``[REASONING] ... [ACTION] tool(...)`` steps (see `.text_format`).
 3. **Chat-template output**: ``<think>`` reasoning (our ``Step k (tool):`` layout, read tolerantly) and
    ``<tool_call>{"name": ..., "arguments": ...}</tool_call>`` blocks, as a Qwen3-style template renders
-   :meth:`Plan.to_assistant_message` and as a chat-trained planner generates it.
+   `Plan.to_assistant_message` and as a chat-trained planner generates it.
 
 Prose, markdown fences and trailing text around a plan are ignored. **Truncation**: a last step cut off
 by the end of the text (inside its call, or a reasoning with no action yet) is dropped when at least one
 complete step precedes it, since generation limits cut plans at the end; a cut-off only step is an error.
-A malformed step that is *not* at the end is an error, never skipped. Only :class:`Plan` or
-:class:`PlanParseError` come out; ``PlanParseError.position`` is a character offset into ``text``.
+A malformed step that is *not* at the end is an error, never skipped. Only `Plan` or
+`PlanParseError` come out; ``PlanParseError.position`` is a character offset into ``text``.
 """
 
 from __future__ import annotations
@@ -41,11 +41,11 @@ Found = tuple[list[TextStep], int | None]  # steps, start of a dropped cut-off l
 
 
 def parse_plan(text: str, library: ToolLibrary | str) -> Plan:
-    """Reads model output into a validated, normalised :class:`Plan` or raises :class:`PlanParseError`.
+    """Reads model output into a validated, normalised `Plan` or raises `PlanParseError`.
 
-    A :class:`ToolValidationError` is wrapped (as ``__cause__``, with its ``step`` index) into a
+    A `ToolValidationError` is wrapped (as ``__cause__``, with its ``step`` index) into a
     PlanParseError at the offending step's position. ``library`` is a ToolLibrary or a library name
-    (an unknown name is a programming error: ``ValueError`` from :func:`get_tool_library`).
+    (an unknown name is a programming error: ``ValueError`` from `get_tool_library`).
     """
     lib = resolve_library(library)
     if not isinstance(text, str):

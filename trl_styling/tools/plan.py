@@ -51,7 +51,7 @@ class PlanStep:
 
 @dataclass(frozen=True)
 class Plan:
-    """An ordered sequence of :class:`PlanStep`."""
+    """An ordered sequence of `PlanStep`."""
 
     steps: tuple[PlanStep, ...] = ()
 
@@ -107,11 +107,11 @@ class Plan:
     def from_assistant_message(
         cls, message: Mapping[str, Any], library: ToolLibrary | str | None = None, *, strict: bool = True
     ) -> Plan:
-        """Reads :meth:`to_assistant_message` output (arguments as dicts or JSON strings).
+        """Reads `to_assistant_message` output (arguments as dicts or JSON strings).
 
-        ``strict`` requires the reasoning layout exactly (else :class:`PlanParseError`); ``strict=False``
+        ``strict`` requires the reasoning layout exactly (else `PlanParseError`); ``strict=False``
         falls back to giving free-form reasoning to the first step. With ``library`` the plan is validated
-        (:class:`ToolValidationError` on failure).
+        (`ToolValidationError` on failure).
         """
         if not isinstance(message, Mapping):
             raise PlanParseError(f"expected an assistant message dict, got {type(message).__name__}")
@@ -138,7 +138,7 @@ class Plan:
 
     @classmethod
     def from_text(cls, text: str, library: ToolLibrary | str | None = None) -> Plan:
-        """Reads :meth:`to_text` output; with ``library``, the same as :func:`parse_plan`."""
+        """Reads `to_text` output; with ``library``, the same as `parse_plan`."""
         from trl_styling.tools.parsing import parse_plan, parse_text_unvalidated
 
         return parse_plan(text, library) if library is not None else parse_text_unvalidated(text)
@@ -158,7 +158,7 @@ class Plan:
 
     @classmethod
     def from_records(cls, records: Iterable[Mapping[str, Any]]) -> Plan:
-        """Inverse of :meth:`to_records`; ``arguments`` may be a dict or JSON text, ``reasoning`` may be absent."""
+        """Inverse of `to_records`; ``arguments`` may be a dict or JSON text, ``reasoning`` may be absent."""
         steps = []
         for i, record in enumerate(records):
             if not isinstance(record, Mapping):
@@ -224,7 +224,7 @@ def render_reasoning_content(steps: Sequence[PlanStep]) -> str:
 
 
 def split_reasoning_content(content: str | None, tools: Sequence[str], *, strict: bool = True) -> list[str]:
-    """Per-step reasoning from ``reasoning_content`` (inverse of :func:`render_reasoning_content`).
+    """Per-step reasoning from ``reasoning_content`` (inverse of `render_reasoning_content`).
 
     Strict: the layout must be exact (every step a header, in order, with its tool). Tolerant: headers are
     matched by step number only; text before the first header is dropped; missing steps get ``""``; text

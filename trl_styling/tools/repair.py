@@ -1,8 +1,8 @@
 """Snapping near-miss names and values of a model's plan onto the tool library's vocabulary.
 
 Small planners assemble enumerated values from sub-word pieces and sometimes join the wrong ones
-(``"early_future_2050s"`` for ``near_future_2050s``). :func:`parse_plan_with_repair` first tries the strict
-:func:`~trl_styling.tools.parsing.parse_plan`; only when that fails does it replace each unknown tool name,
+(``"early_future_2050s"`` for ``near_future_2050s``). `parse_plan_with_repair` first tries the strict
+`parse_plan`; only when that fails does it replace each unknown tool name,
 enumerated value or nested tool name by the closest allowed one (``difflib`` ratio >= ``cutoff``) and validate
 again. Every replacement is reported, nothing else is changed (numbers, free text, missing parameters and
 broken syntax are not repaired), and a plan that still fails raises the strict parser's error.
@@ -35,7 +35,7 @@ def parse_plan_with_repair(
     """``(plan, repairs)``: the strict parse when it succeeds (no repairs), else the plan with near-miss names and
     values snapped to the library's vocabulary, each repair described as ``"step i: path: 'old' -> 'new'"``.
 
-    Raises the strict parser's :class:`~trl_styling.tools.errors.PlanParseError` when the snapped plan is still
+    Raises the strict parser's `PlanParseError` when the snapped plan is still
     invalid (or the text has no parsable step).
     """
     if not 0.0 < cutoff <= 1.0:

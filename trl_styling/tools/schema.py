@@ -3,11 +3,11 @@
 Only the subset of JSON schema the libraries use is supported: ``string`` (``enum``, ``pattern``),
 ``number``/``integer`` (``minimum``/``maximum``), ``boolean``, ``array`` (``items``, ``minItems``,
 ``maxItems``, ``uniqueItems``) and ``object`` (``properties``, ``required``, no additional properties).
-A nested tool call is an object schema titled :data:`ACTION_TITLE`; the validator hands it to a callback
+A nested tool call is an object schema titled `ACTION_TITLE`; the validator hands it to a callback
 so the library can check it against its atomic tools.
 
-Normalisation: enum strings and identifier strings (``pattern`` :data:`IDENTIFIER_PATTERN`) go through
-:func:`~trl_styling.context.normalize_value` (``"Sunset Golden"`` -> ``"sunset_golden"``); numbers of type
+Normalisation: enum strings and identifier strings (``pattern`` `IDENTIFIER_PATTERN`) go through
+`normalize_value` (``"Sunset Golden"`` -> ``"sunset_golden"``); numbers of type
 ``number`` become ``float``; arrays become lists. Free text (``description``) is kept verbatim.
 """
 
@@ -152,7 +152,7 @@ def validate_object(
 
 
 def validate_value(value: Any, schema: JSONSchema, path: str, nested: NestedValidator | None) -> Any:
-    """Checks one value against ``schema``; returns the normalised value or raises :class:`SchemaError`."""
+    """Checks one value against ``schema``; returns the normalised value or raises `SchemaError`."""
     kind = schema.get("type")
     if kind == "string":
         return _validate_string(value, schema, path)

@@ -1,6 +1,6 @@
 """The Simple library (App. C.2.1): 10 atomic tools, one per context dimension.
 
-Each tool has ``target_*`` (required; one value of :data:`~trl_styling.context.DIMENSION_VALUES` of its
+Each tool has ``target_*`` (required; one value of `DIMENSION_VALUES` of its
 dimension), ``source_*`` (optional; the current value as the context states it, which may be outside the
 vocabulary or ``"unknown"``, so it is normalised but not restricted), the typed extras the paper lists,
 and an optional free-text ``description``. Where the paper only names an extra ("Target sky color
@@ -151,5 +151,5 @@ def _atomic_spec(name: str) -> ToolSpec:
 
 
 def atomic_tools() -> tuple[ToolSpec, ...]:
-    """The 10 atomic tools, in :data:`~trl_styling.context.DIMENSIONS` order."""
+    """The 10 atomic tools, in `DIMENSIONS` order."""
     return tuple(_atomic_spec(name) for name in ATOMIC_TOOLS)

@@ -29,7 +29,7 @@ class ToolSpec:
     composes atomic actions; ``affects`` is empty because the changed dimensions are those of its nested
     actions) or ``"styling"`` (Complex: sets the dimensions in ``affects`` named by its parameters).
     ``check`` holds rules JSON schema cannot express (e.g. a value allowed only for one condition type).
-    Treat ``parameters`` as read-only; :meth:`to_openai` returns a copy.
+    Treat ``parameters`` as read-only; `to_openai` returns a copy.
     """
 
     name: str
@@ -106,7 +106,7 @@ class ToolLibrary:
     def identifiers(self) -> tuple[str, ...]:
         """Every tool name, parameter name and enumerated string value of the library that is a snake_case
         identifier (contains ``_``), sorted: the words a tiny planner's tokenizer keeps whole (see
-        :func:`~trl_styling.testing.train_tiny_tokenizer`), so an enumerated value is one token, never a
+        `train_tiny_tokenizer`), so an enumerated value is one token, never a
         sequence of sub-words that can be recombined into a value the library does not have."""
         found: set[str] = set(self.names)
 
@@ -183,7 +183,7 @@ class ToolLibrary:
         return self.validate_call(tool, arguments)
 
     def affected_dimensions(self, tool: str, arguments: dict[str, Any]) -> tuple[str, ...]:
-        """Context dimensions a (valid) call changes, in :data:`DIMENSIONS` order.
+        """Context dimensions a (valid) call changes, in `DIMENSIONS` order.
 
         Atomic tools: their dimension; styling actions: the dimension parameters given; constraint tools:
         the dimensions of their nested actions (none for pure constraints such as ``preserve_attribute``).

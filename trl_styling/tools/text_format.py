@@ -7,7 +7,7 @@ Escaping, so any reasoning text round-trips: inside a reasoning, a marker (``[RE
 ``[ACTION]``, any case) is written ``\\[REASONING]``, and a backslash that precedes a backslash or a ``[``
 is doubled. Reading undoes exactly these two escapes and keeps any other backslash as it is.
 
-Reading (:func:`scan_text_steps`) is tolerant: markers may appear anywhere (prose, code fences and
+Reading (`scan_text_steps`) is tolerant: markers may appear anywhere (prose, code fences and
 trailing text are skipped), in any case, followed by ``:``; an ``[ACTION]`` without ``[REASONING]`` gets an
 empty reasoning; arguments accept single quotes, Python literals, bare-word values, ``param: value``,
 positional values (mapped later to the tool's required parameters) and a JSON call object.

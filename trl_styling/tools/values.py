@@ -3,7 +3,7 @@
 Accepted beyond JSON, because planners write it: single-quoted strings, Python ``True``/``False``/``None``,
 trailing commas, bare identifier keys, and (``bare_words=True``, for ``tool(param=value)`` arguments)
 bare identifier values read as strings (``target_time=sunset_golden``). Nesting is limited to
-:data:`MAX_DEPTH` so adversarial input cannot exhaust the Python stack; numbers are limited in length so
+`MAX_DEPTH` so adversarial input cannot exhaust the Python stack; numbers are limited in length so
 huge digit strings cannot hit ``int`` conversion limits. Errors carry the character offset and whether
 the input ended too early (a truncated value), which the plan parser uses to drop a cut-off last step.
 """
@@ -208,5 +208,5 @@ def parse_value(text: str) -> Any:
 
 
 def render_value(value: Any) -> str:
-    """JSON text of a value (``ensure_ascii=False``; NaN/inf refused): what :class:`ValueParser` reads back."""
+    """JSON text of a value (``ensure_ascii=False``; NaN/inf refused): what `ValueParser` reads back."""
     return json.dumps(value, ensure_ascii=False, allow_nan=False)

@@ -1,4 +1,4 @@
-"""Enumerations shared by the tool libraries (beyond the context vocabularies of :mod:`trl_styling.context`).
+"""Enumerations shared by the tool libraries (beyond the context vocabularies of `trl_styling.context`).
 
 The paper lists most of these values in App. C.2; where it only names a parameter ("Target sky color
 palette", "Darkness of shadows", object categories) we enumerate a small closed set so a deterministic

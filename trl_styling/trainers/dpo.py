@@ -26,7 +26,7 @@ from .weighting import check_zero_weights, sum_over_processes
 @dataclass
 class StylingDPOConfig(VisionCacheArguments, DPOConfig):
     r"""
-    Configuration for [`StylingDPOTrainer`].
+    Configuration for `StylingDPOTrainer`.
 
     Only the paper's sigmoid loss with the reverse-KL divergence is supported (TRL's other loss types have no
     per-pair form here); `beta` is the paper's searched hyper-parameter ({0.05, 0.1, 0.5}, 0.1 reported).
@@ -70,9 +70,9 @@ class StylingDPOConfig(VisionCacheArguments, DPOConfig):
 
 
 class StylingDPOTrainer(StylingTrainerMixin, DPOTrainer):
-    """[`~trl.DPOTrainer`] whose sigmoid loss is a weighted mean over pairs (see the module docstring).
+    """`DPOTrainer` whose sigmoid loss is a weighted mean over pairs (see the module docstring).
 
-    Takes the same arguments as [`~trl.DPOTrainer`]; `args` must be a [`StylingDPOConfig`] or a plain
+    Takes the same arguments as `DPOTrainer`; `args` must be a `StylingDPOConfig` or a plain
     `transformers.TrainingArguments` (converted, as TRL's `SFTTrainer` does). Every dataset with the config's
     `pair_weight_column` (given at construction or to `evaluate`) is weighted by it; the others weigh each pair 1.
     """
@@ -119,7 +119,7 @@ class StylingDPOTrainer(StylingTrainerMixin, DPOTrainer):
         ignore_keys: list[str] | None = None,
         metric_key_prefix: str = "eval",
     ) -> dict[str, float]:
-        """Evaluates like [`~trl.DPOTrainer.evaluate`]; the pair weights of a dataset passed here are checked and used.
+        """Evaluates like `DPOTrainer.evaluate`; the pair weights of a dataset passed here are checked and used.
 
         Args:
             eval_dataset: A dataset (or a dict of them) to evaluate instead of `self.eval_dataset`. A `str` selects

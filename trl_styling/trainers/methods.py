@@ -2,7 +2,7 @@
 
 Recipes, model cards, the example scripts and the benchmarks ask the registry for a method's trainer, config,
 card text and the settings its card records; adding a method is adding a trainer module and one
-:func:`register_training_method` call (as PEFT's ``register_peft_method``).
+`register_training_method` call (as PEFT's ``register_peft_method``).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class TrainingMethod:
     tags: tuple[str, ...] = ()
 
     def settings_of(self, args: TrainingArguments) -> dict[str, Any]:
-        """The values of :attr:`card_settings` in ``args`` (a config of this method)."""
+        """The values of `card_settings` in ``args`` (a config of this method)."""
         return {name: getattr(args, name) for name in self.card_settings}
 
 
@@ -55,7 +55,7 @@ TRAINING_METHODS: dict[str, TrainingMethod] = {}
 
 
 def register_training_method(method: TrainingMethod) -> TrainingMethod:
-    """Adds ``method`` to :data:`TRAINING_METHODS` under its key.
+    """Adds ``method`` to `TRAINING_METHODS` under its key.
 
     Raises:
         ValueError: When the key is taken, the config is not one the trainer takes, or the config does not have

@@ -11,7 +11,7 @@ from .sft_trainer import StylingSFTTrainer
 @dataclass
 class RewardFilteredConfig(StylingSFTConfig):
     r"""
-    Configuration of the paper's R, trained by [`StylingSFTTrainer`].
+    Configuration of the paper's R, trained by `StylingSFTTrainer`.
 
     Parameters:
         min_reward (`float`, *optional*, defaults to `3.5`):
@@ -28,7 +28,7 @@ class RewardFilteredConfig(StylingSFTConfig):
 
 
 class RewardFilteredTrainer(StylingSFTTrainer):
-    """The paper's R: [`StylingSFTTrainer`] whose config is a [`RewardFilteredConfig`] (`min_reward=3.5` by
+    """The paper's R: `StylingSFTTrainer` whose config is a `RewardFilteredConfig` (`min_reward=3.5` by
     default, also when `args` is omitted or a plain `TrainingArguments`). Only the config differs from S."""
 
     _tag_names = ["trl", "sft", "trl-styling", "reward-filtered"]

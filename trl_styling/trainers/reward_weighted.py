@@ -16,7 +16,7 @@ from .sft_trainer import StylingSFTTrainer
 @dataclass
 class RewardWeightedConfig(StylingSFTConfig):
     r"""
-    Configuration for [`RewardWeightedTrainer`].
+    Configuration for `RewardWeightedTrainer`.
 
     Parameters:
         reward_baseline (`float`, *optional*, defaults to `3.0`):

@@ -14,14 +14,15 @@ from .common import VisionCacheArguments
 @dataclass
 class StylingSFTConfig(VisionCacheArguments, SFTConfig):
     r"""
-    Configuration for [`StylingSFTTrainer`]: supervised training on scored trajectories (the paper's S and R).
+    Configuration for `StylingSFTTrainer`: supervised training on scored trajectories (the paper's S and R).
 
     Every row is weighted 1 after filtering, so S and R differ from plain SFT only in which rows are kept
-    and in `loss_normalization`. Subclasses set the weights from the rewards (RW, SW).
+    and in `loss_normalization`. Subclasses set the weights from the rewards (RW, SW). The fields below control
+    the rewards (`reward_column` to `drop_judge_failed`), the weighting (`weight_column` to `fused_lm_head`) and
+    the vision-feature cache of vision planners (`use_vision_cache`, `vision_cache_path`; see
+    `trl_styling.vision_cache`).
 
     Parameters:
-        > Parameters that control the rewards
-
         reward_column (`str`, *optional*, defaults to `"reward"`):
             Column holding the trajectory reward (0-5 in the paper).
         min_reward (`float` or `None`, *optional*, defaults to `1.0`):
@@ -29,9 +30,6 @@ class StylingSFTConfig(VisionCacheArguments, SFTConfig):
             trajectories (`1.0`); its R keeps `r >= 3.5`. `None` keeps every row.
         drop_judge_failed (`bool`, *optional*, defaults to `True`):
             Drop rows whose `judge_failed` column is true (their reward is not a score). The count is logged.
-
-        > Parameters that control the weighting
-
         weight_column (`str`, *optional*, defaults to `"weight"`):
             Column the per-trajectory weights are written to (and carried in by the collator).
         precomputed_weights (`bool`, *optional*, defaults to `False`):
@@ -40,15 +38,11 @@ class StylingSFTConfig(VisionCacheArguments, SFTConfig):
             `"sequence"` is the paper's App. E.2 form (per-trajectory summed NLL, weighted mean over trajectories);
             `"token"` divides by the (weighted) number of completion tokens and equals `SFTTrainer`'s loss when all
             weights are equal. Denominators always span the whole gradient-accumulation window and all processes.
-
         fused_lm_head (`bool`, *optional*, defaults to `True`):
             Compute the per-token log-probabilities through TRL's fused LM head, as `SFTTrainer` does (tiles of the
             projection, recomputed in the backward pass: no `(batch, length, vocab)` logits). `False` takes them
             from the full logits instead: the same loss and metrics, and faster where the vocabulary is small (the
             quickstart's tiny planners), at the memory of the full logits.
-
-        > Parameters that control the vision-feature cache (vision planners; see `trl_styling.vision_cache`)
-
         use_vision_cache (`bool`, *optional*, defaults to `False`):
             Feed the features stored in `vision_cache_path` instead of running the vision tower (paper App. E.6).
             The vision tower is frozen; pixels are not preprocessed.

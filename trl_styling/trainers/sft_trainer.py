@@ -3,9 +3,9 @@
 Only three things change with respect to TRL's `SFTTrainer`:
 
 1. before TRL prepares the datasets, rows are filtered (judge failures, `min_reward`) and a weight column is
-   computed over the *whole* dataset (:meth:`compute_weights`, overridden by RW and SW);
-2. the weight column survives column pruning and reaches `compute_loss` through :class:`StylingDataCollator`;
-3. `compute_loss` reduces the per-token NLL with the weights (:mod:`trl_styling.losses`); its denominator is
+   computed over the *whole* dataset (`compute_weights`, overridden by RW and SW);
+2. the weight column survives column pruning and reaches `compute_loss` through `StylingDataCollator`;
+3. `compute_loss` reduces the per-token NLL with the weights (`trl_styling.losses`); its denominator is
    summed over the gradient-accumulation window and gathered over processes in `_get_num_items_in_batch`,
    so a batch of 8 and 4+4 with accumulation give the same gradient.
 """
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 class StylingSFTTrainer(StylingTrainerMixin, SFTTrainer):
     """Supervised training on scored trajectories with uniform weights (the paper's S, or R with `min_reward=3.5`).
 
-    Takes the same arguments as [`~trl.SFTTrainer`]; `args` must be a [`StylingSFTConfig`] (or subclass).
+    Takes the same arguments as `SFTTrainer`; `args` must be a `StylingSFTConfig` (or subclass).
     The datasets need the config's `reward_column` (unless `precomputed_weights=True`).
     """
 
@@ -109,7 +109,7 @@ class StylingSFTTrainer(StylingTrainerMixin, SFTTrainer):
         Args:
             dataset: The filtered dataset the weights were computed on.
             args: The trainer's config.
-            weights: The weights returned by :meth:`compute_weights`.
+            weights: The weights returned by `compute_weights`.
 
         Returns:
             One or two sentences naming the cause and the setting that fixes it.
@@ -145,7 +145,7 @@ class StylingSFTTrainer(StylingTrainerMixin, SFTTrainer):
         ignore_keys: list[str] | None = None,
         metric_key_prefix: str = "eval",
     ) -> dict[str, float]:
-        """Evaluates like [`~trl.SFTTrainer.evaluate`], weighting a dataset passed here as at construction.
+        """Evaluates like `SFTTrainer.evaluate`, weighting a dataset passed here as at construction.
 
         Args:
             eval_dataset: A dataset (or a dict of them) to evaluate instead of `self.eval_dataset`; it is filtered

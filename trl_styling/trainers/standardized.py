@@ -19,7 +19,7 @@ STANDARDIZE_BY = ("group", "global")
 @dataclass
 class StandardizedRewardWeightedConfig(StylingSFTConfig):
     r"""
-    Configuration for [`StandardizedRewardWeightedTrainer`].
+    Configuration for `StandardizedRewardWeightedTrainer`.
 
     Parameters:
         standardize_by (`str`, *optional*, defaults to `"group"`):

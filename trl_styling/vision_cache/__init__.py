@@ -1,10 +1,10 @@
 """Vision-feature cache (paper App. E.6 / I.6): encode each unique image once with the frozen vision tower, store
 the features in HDF5 keyed by the SHA-256 of its pixels, and train from them without running the vision tower.
 
-* :func:`build_vision_cache` -- build or extend a cache file (incremental, deduplicated, validated).
-* :class:`VisionFeatureCache` -- the validated reader; :class:`VisionCacheError` -- every refusal.
+* `build_vision_cache` -- build or extend a cache file (incremental, deduplicated, validated).
+* `VisionFeatureCache` -- the validated reader; `VisionCacheError` -- every refusal.
 * `use_vision_cache=True` + `vision_cache_path` on `StylingSFTConfig` (S/R/RW/SW) and `StylingDPOConfig`
-  switch the trainers to cached features (see :mod:`trl_styling.vision_cache.training`).
+  switch the trainers to cached features (see `trl_styling.vision_cache.training`).
 
 h5py is imported only when a cache is read or written (`pip install trl-styling[vision]`).
 """

@@ -43,14 +43,14 @@ def build_vision_cache(
 ) -> VisionCacheBuildReport:
     """Encode every unique image of `dataset` with `model`'s (frozen) vision tower and store the features in HDF5.
 
-    Images are deduplicated by :func:`~trl_styling.vision_cache.image_sha256` (trajectories of one group share
+    Images are deduplicated by `image_sha256` (trajectories of one group share
     their base image). Pixels go through `processor` exactly as the training collators send them, then through
     `model.get_image_features`; for Qwen3-VL the merged embeddings and every deepstack feature are stored with
-    the image's `image_grid_thw`. See :mod:`trl_styling.vision_cache.store` for the file layout.
+    the image's `image_grid_thw`. See `trl_styling.vision_cache.store` for the file layout.
 
     An existing file is extended: only images it lacks (or whose write was interrupted) are encoded, and
     nothing is written when none are missing. It must have been built with the same vision tower and image
-    processor, else :class:`VisionCacheError` (pass `overwrite=True` to start afresh). A new file is written
+    processor, else `VisionCacheError` (pass `overwrite=True` to start afresh). A new file is written
     to a temporary name and renamed, so an interrupted first build leaves no half-written cache behind.
 
     Args:

@@ -10,5 +10,5 @@ class VisionCacheError(ValueError):
 
     Raised when the file is missing, truncated or corrupt, was built for another model, vision dtype or image
     processor, lacks an image, or holds features of the wrong shape. The message names what mismatched and how
-    to fix it (almost always: rebuild with :func:`~trl_styling.vision_cache.build_vision_cache`).
+    to fix it (almost always: rebuild with `build_vision_cache`).
     """

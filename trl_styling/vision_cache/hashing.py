@@ -48,7 +48,7 @@ _VOLATILE_PROCESSOR_KEYS = frozenset({"processor_class", "_processor_class", "au
 
 
 def image_sha256(image: Any) -> str:
-    """Hex SHA-256 content key of one image (see :data:`IMAGE_HASH_SCHEME`).
+    """Hex SHA-256 content key of one image (see `IMAGE_HASH_SCHEME`).
 
     The key covers exactly what the image processor will see: mode, size and every pixel byte, so two decodes
     of the same PNG share a key while any pixel, size or alpha change gives a new one. Palette images are

@@ -109,8 +109,8 @@ def write_entry(file: Any, key: str, grid_thw: Any, embeds: Any, deepstack: Any 
 class VisionFeatureCache:
     """Read-only view of a cache file, opened lazily once per process (safe with forked dataloader workers).
 
-    Construction reads and checks the header only; :meth:`validate` compares it with a model and processor and
-    :meth:`get` checks each entry's shapes, so a stale or damaged cache raises :class:`VisionCacheError`
+    Construction reads and checks the header only; `validate` compares it with a model and processor and
+    `get` checks each entry's shapes, so a stale or damaged cache raises `VisionCacheError`
     instead of feeding wrong features.
     """
 
@@ -189,7 +189,7 @@ class VisionFeatureCache:
             )
 
     def validate(self, model: Any = None, processor: Any = None) -> None:
-        """Raise :class:`VisionCacheError` unless the cache was built with this model's vision tower (weights,
+        """Raise `VisionCacheError` unless the cache was built with this model's vision tower (weights,
         config, dtype) and this image processor's settings."""
         self.check_fingerprints(
             model_fingerprint(model) if model is not None else None,
@@ -220,7 +220,7 @@ class VisionFeatureCache:
         return len(self.keys())
 
     def get(self, key: str) -> CachedImage:
-        """The features of the image with content key `key` (see :func:`image_sha256`)."""
+        """The features of the image with content key `key` (see `image_sha256`)."""
         import torch
 
         images = self._images()

@@ -3,13 +3,13 @@ trainer hands them to the model as `mm_encoder_outputs`, so the vision tower nev
 
 Data path with `use_vision_cache=True`:
 
-1. :func:`use_cache_in_collator` gives TRL's vision collator a shallow copy of the processor whose image
-   processor is a :class:`CachedImageProcessor`. TRL's collator code runs unchanged, so the chat template, the
+1. `use_cache_in_collator` gives TRL's vision collator a shallow copy of the processor whose image
+   processor is a `CachedImageProcessor`. TRL's collator code runs unchanged, so the chat template, the
    number of image tokens (from the cached `image_grid_thw`), `mm_token_type_ids`, padding and labels are exactly
    those of an uncached batch; `pixel_values` are never computed. The batch carries the features under
-   :data:`CACHED_EMBEDS_KEY` / :data:`CACHED_DEEPSTACK_KEY` instead.
+   `CACHED_EMBEDS_KEY` / `CACHED_DEEPSTACK_KEY` instead.
 2. `Trainer` moves them to the device with the rest of the batch.
-3. :func:`attach_cached_features` (called first in the trainers' `compute_loss`) turns them into the
+3. `attach_cached_features` (called first in the trainers' `compute_loss`) turns them into the
    `mm_encoder_outputs` argument that transformers' Qwen-VL models accept in place of running the vision tower
    (deepstack features included), and `image_grid_thw` still drives the multimodal rope positions.
 """
@@ -105,7 +105,7 @@ def use_cache_in_collator(collator: Any, cache: VisionFeatureCache) -> Any:
     """The same collator, reading features from `cache` instead of preprocessing pixels.
 
     Supports TRL's `DataCollatorForVisionLanguageModeling` / `DataCollatorForVisionPreference` (dataclasses with a
-    `processor` field) and :class:`~trl_styling.StylingDataCollator` wrapping one of them or building its own.
+    `processor` field) and `StylingDataCollator` wrapping one of them or building its own.
     """
     from ..collator import StylingDataCollator
 

@@ -20,13 +20,14 @@ Quick use::
     result, score = ParametricEditor(seed=3).edit_and_score(render_scene(context, seed=3), context, goal, plan,
                                                             "regular", ProgrammaticJudge())
 
-Execution order (render and edits alike): :data:`CANONICAL_ORDER`.
+Execution order (render and edits alike): `CANONICAL_ORDER`.
 """
 
 from __future__ import annotations
 
 from .editor import EditResult, ParametricEditor, edit_and_score
-from .effects import (
+from .instruction_editor import InstructionEditor, world_editor
+from .rendering.effects import (
     DIMENSION_EFFECTS,
     STYLE_EFFECTS,
     apply_architecture,
@@ -42,11 +43,7 @@ from .effects import (
     apply_weather,
     style_image,
 )
-from .executor import Change, ExecutionTrace, execute_plan
-from .goals import StylingGoal, random_context, sample_goal
-from .instruction_editor import InstructionEditor, world_editor
-from .judge import JudgeResult, ProgrammaticJudge, execute_and_score
-from .masks import (
+from .rendering.masks import (
     BLEND_MODES,
     GRADIENT_CURVES,
     GRADIENT_DIRECTIONS,
@@ -57,9 +54,7 @@ from .masks import (
     object_mask,
     region_mask,
 )
-from .oracle import oracle_plan
-from .reading import InstructionReading, read_instruction
-from .renderer import (
+from .rendering.renderer import (
     contact_sheet,
     from_pil,
     paint_scene,
@@ -69,7 +64,7 @@ from .renderer import (
     render_state,
     to_pil,
 )
-from .scene import (
+from .rendering.scene import (
     CANONICAL_ORDER,
     GEOMETRY_DIMENSIONS,
     NEUTRAL_VALUES,
@@ -79,8 +74,13 @@ from .scene import (
     build_scene,
     rebuild_scene,
 )
-from .teacher import RuleTeacher, TeacherNoise
-from .themes import COMPLEX_THEMES, REGULAR_THEMES
+from .semantics.executor import Change, ExecutionTrace, execute_plan
+from .semantics.goals import StylingGoal, random_context, sample_goal
+from .semantics.judge import JudgeResult, ProgrammaticJudge, execute_and_score
+from .semantics.oracle import oracle_plan
+from .semantics.reading import InstructionReading, read_instruction
+from .semantics.teacher import RuleTeacher, TeacherNoise
+from .semantics.themes import COMPLEX_THEMES, REGULAR_THEMES
 
 __all__ = [
     "BLEND_MODES",

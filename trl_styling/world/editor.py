@@ -8,19 +8,19 @@ Quick use::
     result = ParametricEditor(seed=3).edit(image, context, plan, "regular")
     result.image, result.context, result.trace, result.scene
 
-**Semantics.** The symbolic executor (:func:`~trl_styling.world.executor.execute_plan`) is the one meaning
+**Semantics.** The symbolic executor (`execute_plan`) is the one meaning
 of every tool; the editor follows it exactly. It validates and executes the plan (an invalid call raises
 ``ToolValidationError`` and no pixel is touched; the input is never modified, the editor works on a copy),
-then replays ``trace.effective_changes()`` -- unblocked changes, in :data:`CANONICAL_ORDER` (geometry,
+then replays ``trace.effective_changes()`` -- unblocked changes, in `CANONICAL_ORDER` (geometry,
 season, light, weather, mood, atmosphere, grade, medium last), a full change superseding a dimension's
-earlier ones -- with :func:`~trl_styling.world.effects.apply_edit`. Each change is computed at full strength
-on the whole picture, refined by its tool's extras (:mod:`~trl_styling.world.editor_ops`), and blended in
-with :func:`~trl_styling.world.masks.blend` (the layer's ``blend_mode`` where the trace records one; a layer
+earlier ones -- with `apply_edit`. Each change is computed at full strength
+on the whole picture, refined by its tool's extras (`editor_ops`), and blended in
+with `blend` (the layer's ``blend_mode`` where the trace records one; a layer
 is transparent where its action painted nothing) at its **weight**: ``strength`` (graduated: the peak,
 ``strength / curve mean``) times
 
 * its ``region`` mask (``a&b`` intersections of masks; ``region_outside`` lets that share through outside);
-* its ``gradient`` (full where the direction starts, none where it ends; :func:`editor_ops.gradient_weight`);
+* its ``gradient`` (full where the direction starts, none where it ends; `editor_ops.gradient_weight`);
 * ``1 -`` the masks of the trace's ``protected_objects`` (``preserve_object_category`` / ``preserve_objects``);
 * its ``keeps``: ``foreground`` (location: the foreground keeps its pixels), ``clothing`` / ``technology``
   (era: people / vehicles, lamps and sky craft keep theirs), ``detail`` (medium: the high-pass is restored),
@@ -61,14 +61,14 @@ from trl_styling.tools.plan import Plan
 from trl_styling.tools.specs import ToolLibrary
 
 from .editor_ops import gradient_weight, peak_strength, refine
-from .effects import apply_edit
-from .executor import Change, ExecutionTrace, execute_plan
-from .goals import StylingGoal
-from .judge import JudgeResult, ProgrammaticJudge
-from .masks import blend, object_mask, region_mask
-from .raster import F32
-from .renderer import to_pil
-from .scene import GEOMETRY_DIMENSIONS, STYLE_DIMENSIONS, Scene, build_scene, resolve
+from .rendering.effects import apply_edit
+from .rendering.masks import blend, object_mask, region_mask
+from .rendering.raster import F32
+from .rendering.renderer import to_pil
+from .rendering.scene import GEOMETRY_DIMENSIONS, STYLE_DIMENSIONS, Scene, build_scene, resolve
+from .semantics.executor import Change, ExecutionTrace, execute_plan
+from .semantics.goals import StylingGoal
+from .semantics.judge import JudgeResult, ProgrammaticJudge
 
 __all__ = ["EditResult", "ParametricEditor", "edit_and_score"]
 
@@ -150,7 +150,7 @@ class ParametricEditor:
         scene: Scene | None = None,
         seed: int | None = None,
     ) -> EditResult:
-        """Validates and executes ``plan`` on ``image`` (showing ``context``); returns an :class:`EditResult`."""
+        """Validates and executes ``plan`` on ``image`` (showing ``context``); returns an `EditResult`."""
         trace = execute_plan(context, plan, resolve_library(library))  # raises before any pixel work
         original = _as_float(image)
         h, w = original.shape[:2]
@@ -183,7 +183,7 @@ class ParametricEditor:
         seed: int | None = None,
         noise_free: bool = False,
     ) -> tuple[EditResult, JudgeResult]:
-        """Edits, then scores with ``judge`` (a :class:`ProgrammaticJudge` by default) on both images."""
+        """Edits, then scores with ``judge`` (a `ProgrammaticJudge` by default) on both images."""
         judge = judge if judge is not None else ProgrammaticJudge()
         result = self.edit(image, context, plan, library, scene=scene, seed=seed)
         score = judge.score(

@@ -1,16 +1,16 @@
-"""How the parametric editor turns one recorded :class:`~trl_styling.world.executor.Change` into pixels.
+"""How the parametric editor turns one recorded `Change` into pixels.
 
-Three pieces, used by :class:`~trl_styling.world.editor.ParametricEditor`:
+Three pieces, used by `ParametricEditor`:
 
-* :func:`gradient_weight` / :func:`peak_strength` -- a graduated change (``graduated_effect``, or a
+* `gradient_weight` / `peak_strength` -- a graduated change (``graduated_effect``, or a
   ``spatial_constraint`` profile) is **full where its direction starts and none where it ends** (the
   tool's "from full effect to none"), shaped by its curve; ``gradient_sharpness`` narrows the ramp
   (smooth 0-1, moderate 0.15-0.85, sharp 0.3-0.7 of the way). The executor records the *mean* share
   (``strength = peak * curve mean``), so the peak is ``strength / CURVE_MEANS[curve]``.
-* :func:`refine` -- the atomic tools' extras, applied to the change's full-strength target before it is
+* `refine` -- the atomic tools' extras, applied to the change's full-strength target before it is
   blended in. Each one's **neutral setting is the identity**: its schema default, or for extras the
   oracle derives from the value (weather ``intensity``, atmosphere ``density``, grade
-  ``temperature_shift``; :func:`~trl_styling.world.oracle.atomic_arguments`) the setting the value
+  ``temperature_shift``; `atomic_arguments`) the setting the value
   implies, so an oracle plan reproduces the renderer and only a deviating setting changes the look:
 
   ====================  ============================  ========================================================
@@ -42,12 +42,12 @@ from typing import Any
 
 import numpy as np
 
-from .executor import CURVE_MEANS, Change
-from .masks import gradient_mask
-from .oracle import atomic_arguments
-from .pixelops import contrast, depth_fog, light_color
-from .raster import F32, box_blur, luminance, saturate, smoothstep
-from .scene import Scene
+from .rendering.masks import gradient_mask
+from .rendering.pixelops import contrast, depth_fog, light_color
+from .rendering.raster import F32, box_blur, luminance, saturate, smoothstep
+from .rendering.scene import Scene
+from .semantics.executor import CURVE_MEANS, Change
+from .semantics.oracle import atomic_arguments
 
 OPPOSITE: dict[str, str] = {
     "top_to_bottom": "bottom_to_top",

@@ -1,8 +1,8 @@
 """The world's instruction-following editor: the paper's Stage 4, ``editor(instruction)``, on the CPU.
 
 It reads free text -- the template synthesizer's instruction, a VLM's, or a raw goal (Edit-Only) -- with
-:func:`~trl_styling.world.reading.read_instruction`, then runs what it understood through the
-:class:`~trl_styling.world.editor.ParametricEditor`, so the pixel effects and protections are exactly those of
+`read_instruction`, then runs what it understood through the
+`ParametricEditor`, so the pixel effects and protections are exactly those of
 the tools. What it did not understand changes nothing and is reported on ``EditResult.reading``::
 
     editor = InstructionEditor(seed=3)
@@ -11,7 +11,7 @@ the tools. What it did not understand changes nothing and is reported on ``EditR
 
 ``edit(image, context, plan, library, instruction=...)`` is the planning path: plan -> instruction (the
 template synthesizer when ``instruction`` is not given) -> reading -> pixels. The tool-executing editor
-(:class:`ParametricEditor`, RetouchIQ/MonetGPT style) stays available as the executable-tools path.
+(`ParametricEditor`, RetouchIQ/MonetGPT style) stays available as the executable-tools path.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from trl_styling.tools.plan import Plan
 from trl_styling.tools.specs import ToolLibrary
 
 from .editor import EditResult, ParametricEditor
-from .executor import ExecutionTrace, execute_plan
-from .reading import READER_LIBRARY, InstructionReading, read_instruction
+from .semantics.executor import ExecutionTrace, execute_plan
+from .semantics.reading import READER_LIBRARY, InstructionReading, read_instruction
 
 __all__ = ["InstructionEditor"]
 
@@ -36,7 +36,7 @@ class InstructionEditor:
     """Edits pictures of the styling world from text (see the module docstring). Deterministic.
 
     Args:
-        seed: The picture's render seed (exact masks and geometry), as for :class:`ParametricEditor`.
+        seed: The picture's render seed (exact masks and geometry), as for `ParametricEditor`.
         max_size: Cap on the working resolution of large photos.
     """
 

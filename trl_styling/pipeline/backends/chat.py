@@ -1,10 +1,10 @@
 """The one interface the model-backed stages talk to: a chat model that turns OpenAI-style messages into text.
 
 The model-backed backends (context extraction, planning, instruction synthesis, judging) are written once
-against :class:`ChatModel`; *transports* implement it: an OpenAI-compatible server (vLLM, ``transformers
+against `ChatModel`; *transports* implement it: an OpenAI-compatible server (vLLM, ``transformers
 serve``, GPT-4o) or a local Hugging Face model run in-process with ``generate``. Messages use the OpenAI
 chat format; images travel as ``{"type": "image_url", "image_url": {"url": "data:image/png;base64,..."}}``
-parts (:func:`image_part`), which a local transport decodes back to PIL images.
+parts (`image_part`), which a local transport decodes back to PIL images.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class ChatModelUnavailableError(ChatModelError):
 @runtime_checkable
 class ChatModel(Protocol):
     """Turns requests into texts. ``complete_many`` may run requests concurrently (bounded by the transport);
-    it returns, per request, its ``n`` texts or the :class:`ChatModelError` that ended it, in request order."""
+    it returns, per request, its ``n`` texts or the `ChatModelError` that ended it, in request order."""
 
     def complete(self, request: ChatRequest) -> list[str]: ...
 
@@ -82,7 +82,7 @@ def image_part(image: Image.Image, *, fmt: str = "PNG") -> dict[str, Any]:
 
 
 def decode_image_part(part: dict[str, Any]) -> Image.Image:
-    """The PIL image of an ``image_url`` part made by :func:`image_part` (data URLs only)."""
+    """The PIL image of an ``image_url`` part made by `image_part` (data URLs only)."""
     from PIL import Image
 
     url = part.get("image_url", {}).get("url", "")

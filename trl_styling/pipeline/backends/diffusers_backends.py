@@ -9,7 +9,7 @@ backend                 default ``model``                   pipeline
 ``render``/diffusers    ``HiDream-ai/HiDream-I1-Dev``       ``AutoPipelineForText2Image`` when diffusers maps the
                                                             repository's class to a text-to-image pipeline, else
                                                             ``DiffusionPipeline`` (HiDream); prompt:
-                                                            :func:`~trl_styling.pipeline.stages.base_image_prompt`
+                                                            `base_image_prompt`
 ``edit``/diffusers      ``Qwen/Qwen-Image-Edit``            ``AutoPipelineForImage2Image`` (so a text-to-image
                                                             repository gives its img2img sibling), else
                                                             ``DiffusionPipeline``; called with ``image`` and the
@@ -21,10 +21,10 @@ backend                 default ``model``                   pipeline
 default bfloat16 on GPU, float32 on CPU), ``offload`` (``none``, ``model`` = ``enable_model_cpu_offload``,
 ``sequential`` = ``enable_sequential_cpu_offload``; both need an accelerator), ``num_inference_steps``,
 ``guidance_scale``, ``height``/``width`` (renderer; default the standard ``size``), ``batch_size``
-(:meth:`DiffusersRenderer.render_many`), ``pipeline_kwargs`` (any other ``__call__`` argument, e.g.
+(`DiffusersRenderer.render_many`), ``pipeline_kwargs`` (any other ``__call__`` argument, e.g.
 ``strength``, ``true_cfg_scale``, ``negative_prompt``), ``progress`` (diffusers' progress bars) and, for
 HiDream, ``llama_model`` (its fourth text encoder, default ``meta-llama/Llama-3.1-8B-Instruct``). Unset
-sampling options take the :data:`MODEL_PRESETS` of a known hub id, else the pipeline's own defaults; presets
+sampling options take the `MODEL_PRESETS` of a known hub id, else the pipeline's own defaults; presets
 and standard options a pipeline's ``__call__`` does not name are not passed, unknown ``pipeline_kwargs`` are
 refused.
 

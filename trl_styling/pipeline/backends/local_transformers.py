@@ -1,6 +1,6 @@
-"""A local Hugging Face model as a :class:`~trl_styling.pipeline.backends.chat.ChatModel` (``generate`` in-process).
+"""A local Hugging Face model as a `ChatModel` (``generate`` in-process).
 
-:class:`TransformersChatModel` loads a model directory (or a cached hub id): a vision-language model through
+`TransformersChatModel` loads a model directory (or a cached hub id): a vision-language model through
 ``AutoProcessor`` + ``AutoModelForImageTextToText`` (Qwen3-VL, ...) or a text-only one through
 ``AutoTokenizer`` + ``AutoModelForCausalLM``. OpenAI-format messages are converted for the chat template:
 ``image_url`` data-URL parts become ``{"type": "image"}`` parts and PIL images for the processor.
@@ -14,14 +14,14 @@ from the answer (as OpenAI does). ``json_schema`` is not enforced (callers parse
 
 ``complete_many`` runs the requests one after another: one model on one device gains little from
 interleaving, and unbatched generation keeps each answer independent of its neighbours (padding changes
-greedy results). A failing request becomes a :class:`ChatModelError` in its slot; the others still run.
+greedy results). A failing request becomes a `ChatModelError` in its slot; the others still run.
 Use an OpenAI-compatible server (vLLM) for throughput.
 
 Backends registered here under ``"transformers"``: ``extract_context``, ``plan``, ``synthesize_instruction``
-and ``judge`` (the :mod:`~trl_styling.pipeline.backends.vlm` stage classes on this transport). Their kwargs
-are the transport's (:data:`TRANSPORT_KWARGS`; ``model`` is required: a local directory or cached hub id)
+and ``judge`` (the `vlm` stage classes on this transport). Their kwargs
+are the transport's (`TRANSPORT_KWARGS`; ``model`` is required: a local directory or cached hub id)
 plus the stage's options. Stages naming the same (model, device, dtype, kind, template kwargs) share one
-loaded model per process (:func:`shared_chat_model`)::
+loaded model per process (`shared_chat_model`)::
 
     GenerationConfig(backends={"extract_context": "transformers", "judge": "transformers"},
                      backend_kwargs={"extract_context": {"model": "/models/Qwen3-VL-8B-Instruct"},
@@ -128,7 +128,7 @@ class TransformersChatModel:
     # -- ChatModel -------------------------------------------------------------------------------------------
 
     def complete(self, request: ChatRequest) -> list[str]:
-        """The request's ``n`` answers; any failure is raised as :class:`ChatModelError`."""
+        """The request's ``n`` answers; any failure is raised as `ChatModelError`."""
         try:
             return self._complete(request)
         except ChatModelError:
@@ -137,7 +137,7 @@ class TransformersChatModel:
             raise ChatModelError(f"{self.model_name}: {type(error).__name__}: {error}") from error
 
     def complete_many(self, requests: list[ChatRequest]) -> list[list[str] | ChatModelError]:
-        """Sequentially, in order; a failing request yields its :class:`ChatModelError`."""
+        """Sequentially, in order; a failing request yields its `ChatModelError`."""
         answers: list[list[str] | ChatModelError] = []
         for request in requests:
             try:
@@ -235,7 +235,7 @@ def _cut_at_stop(text: str, stops: tuple[str, ...]) -> str:
 
 
 def shared_chat_model(**transport: Any) -> TransformersChatModel:
-    """The process's :class:`TransformersChatModel` of these transport kwargs (loaded on first use)."""
+    """The process's `TransformersChatModel` of these transport kwargs (loaded on first use)."""
     if "model" not in transport:
         raise TransformersBackendError(
             "The transformers backends need model=... (a local model directory or a "

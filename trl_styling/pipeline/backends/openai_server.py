@@ -1,6 +1,6 @@
 """The OpenAI-compatible transport (vLLM, ``transformers serve``, GPT-4o) and the ``"openai"`` backends.
 
-:class:`OpenAIChatModel` implements :class:`~trl_styling.pipeline.backends.chat.ChatModel` with the ``openai``
+`OpenAIChatModel` implements `ChatModel` with the ``openai``
 client (imported when a transport is built, never when this module is imported):
 
 * **Structured output**: a request with a ``json_schema`` is sent with ``response_format={"type":
@@ -12,20 +12,20 @@ client (imported when a transport is built, never when this module is imported):
   exponential backoff ``min(backoff_max, backoff_base * 2**k) * (1 + jitter * u)``, ``u`` drawn from a
   ``random.Random(jitter_seed)`` (deterministic), at least the server's ``Retry-After``. Other 4xx are not
   retried. When retries run out, or the server refuses every request (401, 403, 404: fix the configuration),
-  :class:`ChatModelUnavailableError` is raised: the run stops and resumes later. Other refusals (400, 413,
-  422, ...) are :class:`ChatModelError`: the stage records a failure for that input.
+  `ChatModelUnavailableError` is raised: the run stops and resumes later. Other refusals (400, 413,
+  422, ...) are `ChatModelError`: the stage records a failure for that input.
 * **Concurrency**: ``complete_many`` runs its requests concurrently on ``AsyncOpenAI``, at most ``concurrency``
   HTTP requests at a time; ``timeout`` is per HTTP request.
 * **Cache**: with ``cache_dir``, answers are stored under a SHA-256 of (endpoint, model, messages, parameters,
-  n, seed) (:mod:`~trl_styling.pipeline.backends.vlm.cache`); a rerun costs no request. ``stats`` counts
+  n, seed) (`cache`); a rerun costs no request. ``stats`` counts
   requests, retries, cache hits and misses.
 * **Credentials**: ``api_key``, else the environment variable ``api_key_env`` (default ``OPENAI_API_KEY``);
   servers that check no key (local ones) get a placeholder. The key is kept inside the client only: it is in no
   repr, log, error message, cache key or saved configuration.
 
 Backends registered here under ``"openai"``: ``extract_context``, ``plan``, ``synthesize_instruction`` and
-``judge``. Their kwargs are the transport's (:data:`TRANSPORT_KWARGS`; ``model`` is required) plus the stage's
-options (see :mod:`trl_styling.pipeline.backends.vlm`)::
+``judge``. Their kwargs are the transport's (`TRANSPORT_KWARGS`; ``model`` is required) plus the stage's
+options (see `trl_styling.pipeline.backends.vlm`)::
 
     GenerationConfig(backends={"plan": "openai", "judge": "openai"},
                      backend_kwargs={"plan": {"base_url": "http://localhost:8000/v1", "model": "Qwen/Qwen3-VL-8B",
@@ -72,7 +72,7 @@ TRANSPORT_KWARGS: tuple[str, ...] = (
 
 
 class OpenAIChatModel:
-    """A :class:`~trl_styling.pipeline.backends.chat.ChatModel` over an OpenAI-compatible server (see the module
+    """A `ChatModel` over an OpenAI-compatible server (see the module
     docstring)."""
 
     def __init__(
@@ -285,7 +285,7 @@ class OpenAIChatModel:
 
 def message_text(message: Any) -> str:
     """The text of an answer message; tool calls (servers that parse them out of the text) are given back in
-    the assistant-message JSON form that :func:`~trl_styling.tools.parse_plan` reads."""
+    the assistant-message JSON form that `parse_plan` reads."""
     import json
 
     if message is None:

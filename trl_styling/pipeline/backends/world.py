@@ -3,7 +3,7 @@ programmatic judge. All CPU and numpy; each is registered under the name ``"worl
 reads the instruction (the paper's path); ``"world_tools"`` executes the plan's tool calls instead.
 
 **Image metadata.** The world renderer records the context and the render seed of every picture in
-``image.info`` (:data:`CONTEXT_KEY`, :data:`SEED_KEY`); the pipeline writes them as PNG text chunks, so
+``image.info`` (`CONTEXT_KEY`, `SEED_KEY`); the pipeline writes them as PNG text chunks, so
 base images loaded back from a generated dataset still carry them. The oracle extractor and the editor
 read them when they are given a picture without its scene (the agent's case). Models never see them:
 processors read pixels only.
@@ -34,9 +34,9 @@ from trl_styling.rewards import JudgeResult
 from trl_styling.tools import Plan, ToolLibrary, resolve_library
 from trl_styling.world.editor import ParametricEditor
 from trl_styling.world.instruction_editor import InstructionEditor
-from trl_styling.world.judge import ProgrammaticJudge
-from trl_styling.world.renderer import render_state, to_pil
-from trl_styling.world.teacher import RuleTeacher, TeacherNoise
+from trl_styling.world.rendering.renderer import render_state, to_pil
+from trl_styling.world.semantics.judge import ProgrammaticJudge
+from trl_styling.world.semantics.teacher import RuleTeacher, TeacherNoise
 
 if TYPE_CHECKING:
     from trl_styling.pipeline.stages import Goal
@@ -69,7 +69,7 @@ def tag_image(image: Image.Image, context: StyleContext, seed: int) -> Image.Ima
 
 
 def resolve_teacher_noise(noise: TeacherNoise | dict[str, float] | str | None) -> TeacherNoise:
-    """``"default"`` / ``None``, ``"clean"``, a dict of :class:`TeacherNoise` fields, or a TeacherNoise."""
+    """``"default"`` / ``None``, ``"clean"``, a dict of `TeacherNoise` fields, or a TeacherNoise."""
     if noise is None or noise == "default":
         return TeacherNoise.default()
     if noise == "clean":
@@ -106,7 +106,7 @@ class WorldContextExtractor:
     Documented noise, to mimic a VLM's misreadings: each dimension independently is replaced, with
     probability ``noise``, by another value of its vocabulary drawn uniformly, or else, with probability
     ``missing``, reported as unknown (``None``). Draws are deterministic in (``seed``, the call's ``seed``).
-    A picture the world did not render (no scene, no metadata) raises :class:`ContextExtractionError`: pass
+    A picture the world did not render (no scene, no metadata) raises `ContextExtractionError`: pass
     the context yourself or use a VLM extractor backend.
     """
 
@@ -146,7 +146,7 @@ class WorldContextExtractor:
 @register_backend("plan", "world")
 class TeacherPlanner:
     """The rule teacher as a planner: ``n`` plans per (context, goal), mixing near-oracle and flawed ones
-    (:class:`~trl_styling.world.teacher.TeacherNoise`). Needs a :class:`StylingGoal`. Its noise labels are
+    (`TeacherNoise`). Needs a `StylingGoal`. Its noise labels are
     diagnostics of the teacher and are never passed on."""
 
     needs_structured_goal = True
@@ -176,7 +176,7 @@ class WorldEditor:
 
     The instruction is recorded in the data and not read. With the render's ``scene`` (the pipeline) or a
     world picture's metadata (the agent) masks and geometry are exact; on any other picture the world's scene
-    for the context is an approximation (see :mod:`trl_styling.world.editor`).
+    for the context is an approximation (see `trl_styling.world.editor`).
     """
 
     def __init__(self, *, library: ToolLibrary | str, seed: int = 0, max_size: int = 1024, **_: Any) -> None:
@@ -203,7 +203,7 @@ class WorldEditor:
 class WorldInstructionEditor:
     """The default edit path, as in the paper: the editor reads the *instruction* (Stage 3 -> 4).
 
-    :class:`~trl_styling.world.instruction_editor.InstructionEditor` maps its phrases onto the world's
+    `InstructionEditor` maps its phrases onto the world's
     vocabulary and applies what it understood; the plan is not executed. What it did not understand is
     logged and changes nothing. ``"world_tools"`` executes the plan instead.
     """
@@ -243,7 +243,7 @@ def _render_seed(image: Image.Image, scene: Any, seed: int) -> int:
 class WorldJudge:
     """The programmatic judge on the six weighted criteria (0-5), optional CME and judge noise.
 
-    Needs a :class:`StylingGoal` and the symbolic state after the edit (from the world editor, or from a
+    Needs a `StylingGoal` and the symbolic state after the edit (from the world editor, or from a
     context extractor run on the edited picture).
     """
 

@@ -1,17 +1,17 @@
 """The grammar of a tool library's plans, for grammar-constrained decoding (``HFPlanner(constrained=True)``).
 
-:func:`build_plan_grammar` turns a :class:`~trl_styling.tools.ToolLibrary` and a plan format into a
-:class:`PlanGrammar`: a context-free grammar whose every sentence is a plan the library accepts
-(:func:`~trl_styling.tools.parse_plan` reads it and the library validates it), laid out the way the training
+`build_plan_grammar` turns a `ToolLibrary` and a plan format into a
+`PlanGrammar`: a context-free grammar whose every sentence is a plan the library accepts
+(`parse_plan` reads it and the library validates it), laid out the way the training
 conversions write plans. ``PlanGrammar.ebnf`` is its text in the EBNF dialect of
-`xgrammar <https://github.com/mlc-ai/xgrammar>`_ (GBNF style); :mod:`trl_styling.constrained` compiles it against
-a tokenizer and :class:`~trl_styling.agent.HFPlanner` masks the logits of ``model.generate`` with it. This module
-is pure Python (no xgrammar, no torch): grammars can be built, read, sampled (:meth:`PlanGrammar.sample`) and
-measured (:meth:`PlanGrammar.max_chars`) anywhere.
+`xgrammar <https://github.com/mlc-ai/xgrammar>`_ (GBNF style); `trl_styling.constrained` compiles it against
+a tokenizer and `HFPlanner` masks the logits of ``model.generate`` with it. This module
+is pure Python (no xgrammar, no torch): grammars can be built, read, sampled (`PlanGrammar.sample`) and
+measured (`PlanGrammar.max_chars`) anywhere.
 
 **Formats.** ``"text"``: 1 to ``max_steps`` lines ``[REASONING] <why> [ACTION] tool(param=value, ...)``, values
-as JSON (:meth:`~trl_styling.tools.Plan.to_text`). ``"chat"``: what the project's Qwen3-style chat template
-renders for :func:`~trl_styling.data.plan_to_message`: ``<think>\\nStep 1 (tool): <why>\\n\\nStep 2 ...\\n</think>
+as JSON (`to_text`). ``"chat"``: what the project's Qwen3-style chat template
+renders for `plan_to_message`: ``<think>\\nStep 1 (tool): <why>\\n\\nStep 2 ...\\n</think>
 \\n\\n`` then one ``<tool_call>\\n{"name": ..., "arguments": {...}}\\n</tool_call>`` block per step, joined by
 ``\\n``; the number of ``Step k`` blocks equals the number of calls. A block's tool name is any tool of the
 library: a context-free grammar cannot repeat the sequence of calls that follows, and ``parse_plan`` matches
@@ -20,10 +20,10 @@ allowed only there.
 
 **Derived from the library, never hand-listed.** Tool names, parameter names, required parameters, enumerated
 values, number ranges, list sizes and nested actions come from the library's JSON-schema export
-(:meth:`~trl_styling.tools.ToolLibrary.to_openai_tools`). Rules that JSON schema cannot state (a tool's
+(`to_openai_tools`). Rules that JSON schema cannot state (a tool's
 ``check``: ``conditional_transform``'s value set depends on its condition, ``parallel_transform``'s actions
 must change different dimensions, a Complex action may not preserve a dimension it sets) are found by probing
-the library's own validator (:meth:`~trl_styling.tools.ToolLibrary.validate_call`), which the grammar then
+the library's own validator (`validate_call`), which the grammar then
 encodes by case splits:
 
 * a string-enum parameter whose value (or only whose presence) changes what the check accepts becomes a *case
@@ -43,21 +43,21 @@ library's order (what ``Plan.to_text`` of a validated plan writes). Separators a
 values (``uniqueItems``) is written in the library's order. A plan in another layout still parses, it just is not
 one the grammar generates.
 
-**Bounds** (:class:`GrammarSettings`), so that every plan ends, and ends within a known number of characters
-(:meth:`PlanGrammar.max_chars`; a token is at least one character, so ``max_new_tokens > max_chars`` never cuts a
+**Bounds** (`GrammarSettings`), so that every plan ends, and ends within a known number of characters
+(`PlanGrammar.max_chars`; a token is at least one character, so ``max_new_tokens > max_chars`` never cuts a
 constrained plan): reasoning is 1 to ``max_reasoning_chars`` printable ASCII characters without ``[``, ``\\``
 or ``<`` (so it can hold no step marker, escape or chat tag) and without leading/trailing spaces; free text
 parameters (``description``) 0 to ``max_text_chars`` printable ASCII characters without ``"``, ``\\`` or ``<``;
 identifier parameters (``source_*``) are lowercase snake_case of at most ``max_identifier_chars``; lists without
 ``maxItems`` have at most ``max_list_items`` items.
 
-**Modules.** :mod:`~trl_styling.tools.grammar.settings` (:class:`GrammarSettings`, :class:`GrammarError`),
-:mod:`~trl_styling.tools.grammar.nodes` (grammar expressions, character sets, EBNF text),
-:mod:`~trl_styling.tools.grammar.rules` (named rules, joined and ordered lists),
-:mod:`~trl_styling.tools.grammar.values` (values and arguments from the JSON schema),
-:mod:`~trl_styling.tools.grammar.probe` (the checks' rules, probed through ``validate_call``),
-:mod:`~trl_styling.tools.grammar.formats` (the text and chat plan rules) and
-:mod:`~trl_styling.tools.grammar.plan_grammar` (:class:`PlanGrammar`, :func:`build_plan_grammar`).
+**Modules.** `settings` (`GrammarSettings`, `GrammarError`),
+`nodes` (grammar expressions, character sets, EBNF text),
+`rules` (named rules, joined and ordered lists),
+`values` (values and arguments from the JSON schema),
+`probe` (the checks' rules, probed through ``validate_call``),
+`formats` (the text and chat plan rules) and
+`plan_grammar` (`PlanGrammar`, `build_plan_grammar`).
 """
 
 from trl_styling.tools.grammar.nodes import EMPTY as EMPTY

@@ -1,8 +1,8 @@
 """The plan rules of each plan format: ``"text"`` lines and the ``"chat"`` template's think block and tool calls.
 
-The layouts are the training conversions' (see :mod:`trl_styling.tools.grammar`): :class:`PlanRules` adds the
+The layouts are the training conversions' (see `trl_styling.tools.grammar`): `PlanRules` adds the
 steps, the reasoning and each format's calls to the value and argument rules of
-:class:`~trl_styling.tools.grammar.values.ValueRules`.
+`ValueRules`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ __all__ = ["PlanRules"]
 
 
 class PlanRules(ValueRules):
-    """Builds the rules of a whole plan (:meth:`text_plan`, :meth:`chat_plan`) of one library."""
+    """Builds the rules of a whole plan (`text_plan`, `chat_plan`) of one library."""
 
     def reasoning(self) -> Node:
         """One step's reasoning: printable characters without step markers, neither starting nor ending in a space."""

@@ -1,7 +1,7 @@
-"""Grammar expressions (:class:`Node` and its kinds), the character sets plans use, and their EBNF text.
+"""Grammar expressions (`Node` and its kinds), the character sets plans use, and their EBNF text.
 
 Nodes are frozen dataclasses, so structurally equal expressions are equal and hash alike: the builder shares one
-rule among them (:meth:`~trl_styling.tools.grammar.rules.RuleBuilder.rule`). The EBNF dialect is xgrammar's
+rule among them (`rule`). The EBNF dialect is xgrammar's
 (GBNF style): string literals with JSON escapes, ``[...]`` character classes and ``{m,n}`` repetition counts.
 """
 

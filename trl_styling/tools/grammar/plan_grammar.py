@@ -1,4 +1,4 @@
-"""The plan grammar object (:class:`PlanGrammar`) and its public constructor (:func:`build_plan_grammar`)."""
+"""The plan grammar object (`PlanGrammar`) and its public constructor (`build_plan_grammar`)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ __all__ = ["PlanGrammar", "build_plan_grammar"]
 
 @dataclass(frozen=True)
 class PlanGrammar:
-    """A plan grammar: named rules, ``root`` first. Build it with :func:`build_plan_grammar`.
+    """A plan grammar: named rules, ``root`` first. Build it with `build_plan_grammar`.
 
     Attributes:
         library_name: The name of the tool library whose plans it derives.
@@ -113,7 +113,7 @@ def build_plan_grammar(
     Args:
         library: A tool library or its name.
         plan_format: ``"text"`` (``[REASONING] ... [ACTION] ...`` lines) or ``"chat"`` (the chat template's).
-        settings: Bounds and layout; the defaults of :class:`GrammarSettings` if None.
+        settings: Bounds and layout; the defaults of `GrammarSettings` if None.
 
     Returns:
         The plan grammar.

@@ -1,7 +1,7 @@
 """The rules of a tool's ``check`` that JSON schema cannot state, found by probing the library's validator.
 
-:class:`Probe` calls :meth:`~trl_styling.tools.ToolLibrary.validate_call` with example arguments and reads what it
-accepts (see :mod:`trl_styling.tools.grammar`): which string-enum parameters are *case parameters* (their value,
+`Probe` calls `validate_call` with example arguments and reads what it
+accepts (see `trl_styling.tools.grammar`): which string-enum parameters are *case parameters* (their value,
 or only their presence, changes what the check accepts), which values each *dependent* parameter (enumerated
 list, identifier) may take in each case, and which nested actions a list refuses to pair.
 """

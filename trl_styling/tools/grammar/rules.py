@@ -1,4 +1,4 @@
-"""Named rules and the list shapes every part of a plan grammar is made of (:class:`RuleBuilder`)."""
+"""Named rules and the list shapes every part of a plan grammar is made of (`RuleBuilder`)."""
 
 from __future__ import annotations
 

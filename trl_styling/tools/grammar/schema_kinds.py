@@ -32,7 +32,7 @@ def is_action(schema: Mapping[str, Any]) -> bool:
 
 
 def action_tools(schema: Mapping[str, Any]) -> list[str]:
-    """The tools a nested action (:func:`is_action`) may call, in library order."""
+    """The tools a nested action (`is_action`) may call, in library order."""
     return schema["properties"]["tool"]["enum"]
 
 

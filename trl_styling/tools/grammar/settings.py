@@ -1,4 +1,4 @@
-"""The bounds and layout of a plan grammar (:class:`GrammarSettings`), its plan formats and its error."""
+"""The bounds and layout of a plan grammar (`GrammarSettings`), its plan formats and its error."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class GrammarError(ValueError):
 
 @dataclass(frozen=True)
 class GrammarSettings:
-    """Bounds and layout of a plan grammar (see :mod:`trl_styling.tools.grammar`).
+    """Bounds and layout of a plan grammar (see `trl_styling.tools.grammar`).
 
     Attributes:
         min_steps: Fewest steps of a plan.
@@ -27,7 +27,7 @@ class GrammarSettings:
         max_list_items: Most items of a list whose schema has no ``maxItems``.
         max_decimals: Most decimals of a number.
         key_order: ``"sorted"`` (as the datasets write arguments) or ``"schema"`` (the library's order).
-        max_cases: Most combinations of case parameters probed for one tool (else :class:`GrammarError`).
+        max_cases: Most combinations of case parameters probed for one tool (else `GrammarError`).
     """
 
     min_steps: int = 1

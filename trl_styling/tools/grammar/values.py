@@ -1,9 +1,9 @@
 """The rules of argument values and of a tool's arguments, derived from the library's JSON schema.
 
-:class:`ValueRules` writes every value the way the training data writes it (JSON, ``json.dumps`` separators,
+`ValueRules` writes every value the way the training data writes it (JSON, ``json.dumps`` separators,
 keys in ``settings.key_order``, distinct enumerated values in library order) and bounded by the
-:class:`~trl_styling.tools.grammar.GrammarSettings`. A tool with a ``check`` gets its case split from
-:class:`~trl_styling.tools.grammar.probe.Probe`.
+`GrammarSettings`. A tool with a ``check`` gets its case split from
+`Probe`.
 """
 
 from __future__ import annotations

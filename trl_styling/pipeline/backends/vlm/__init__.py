@@ -1,21 +1,21 @@
-"""Model-backed pipeline stages, written once against :class:`~trl_styling.pipeline.backends.chat.ChatModel`.
+"""Model-backed pipeline stages, written once against `ChatModel`.
 
 =====================================  ==========================  ==========================================
 class                                  stage                       what the model does
 =====================================  ==========================  ==========================================
-:class:`VLMContextExtractor`           ``extract_context``         image -> the 10-dimension context as JSON
-:class:`VLMPlanner`                    ``plan``                    context + goal (+ image) -> n plans with
+`VLMContextExtractor`           ``extract_context``         image -> the 10-dimension context as JSON
+`VLMPlanner`                    ``plan``                    context + goal (+ image) -> n plans with
                                                                    per-step reasoning
-:class:`VLMInstructionSynthesizer`     ``synthesize_instruction``  plan -> one edit instruction (template
+`VLMInstructionSynthesizer`     ``synthesize_instruction``  plan -> one edit instruction (template
                                                                    fallback)
-:class:`VLMJudge`                      ``judge``                   both images + goal + plan -> six criteria,
+`VLMJudge`                      ``judge``                   both images + goal + plan -> six criteria,
                                                                    rationale, reward (optional CME,
                                                                    difference-first)
 =====================================  ==========================  ==========================================
 
 **Constructor contract** (for registering these classes with another transport): every class takes the chat
 model as its first positional argument, then keyword arguments only -- the stage's standard ones
-(:data:`~trl_styling.pipeline.stages.STANDARD_KWARGS`: ``seed`` everywhere, ``library`` for the planner, the
+(`STANDARD_KWARGS`: ``seed`` everywhere, ``library`` for the planner, the
 synthesizer and the judge) and its options (``temperature``, ``max_tokens``, ``max_attempts``, ...). Unknown
 keyword arguments are ignored, so a factory may pass a stage all of its backend kwargs after taking out the
 transport's own. A registration is a small factory::
@@ -24,10 +24,10 @@ transport's own. A registration is a small factory::
     def transformers_planner(*, model, library, seed=0, **options):
         return VLMPlanner(LocalChatModel(model), library=library, seed=seed, **options)
 
-(:mod:`trl_styling.pipeline.backends.openai_server` registers them as ``"openai"``). Transports report an
-unreachable service with :class:`~trl_styling.pipeline.backends.chat.ChatModelUnavailableError`: the stages
+(`trl_styling.pipeline.backends.openai_server` registers them as ``"openai"``). Transports report an
+unreachable service with `ChatModelUnavailableError`: the stages
 re-raise it (the run stops and resumes later) and treat any other
-:class:`~trl_styling.pipeline.backends.chat.ChatModelError` like an unusable answer (retry, then a recorded
+`ChatModelError` like an unusable answer (retry, then a recorded
 failure).
 """
 

@@ -22,7 +22,7 @@ class VLMContextExtractor:
     """Asks the model for the context as JSON (structured output where the transport supports it), then
     validates it: a value outside a dimension's vocabulary is mapped to the nearest allowed value (logged) or
     the answer is refused. Up to ``max_attempts`` generations (the seed changes per attempt); when none is
-    usable, :class:`ContextExtractionError` lists every attempt's problem."""
+    usable, `ContextExtractionError` lists every attempt's problem."""
 
     def __init__(
         self,

@@ -6,7 +6,7 @@ Execution) the model also scores ``execution`` and ``consistency`` (0-5) and the
 judge. ``difference_first=True`` is FIRM's difference-first judging: a first call only describes the
 differences between the original and the edited image, a second call scores (the six criteria, execution and
 consistency) given that description. An answer that cannot be read or validated after ``max_attempts``
-generations raises :class:`JudgeAnswerError` -- never a made-up score.
+generations raises `JudgeAnswerError` -- never a made-up score.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class JudgeAnswerError(StageError):
 
 
 class VLMJudge:
-    """Scores a :class:`JudgeRequest` with a chat model; see the module docstring. ``score_many`` judges a batch
+    """Scores a `JudgeRequest` with a chat model; see the module docstring. ``score_many`` judges a batch
     concurrently (``ChatModel.complete_many``) and returns, in order, a result or the exception of each."""
 
     needs_structured_goal = False
@@ -96,8 +96,8 @@ class VLMJudge:
         return out
 
     def score_many(self, requests: list[JudgeRequest], *, seed: int = 0) -> list[JudgeResult | Exception]:
-        """One result per request, in order: a :class:`JudgeResult` or the :class:`JudgeAnswerError` that ended
-        it. :class:`ChatModelUnavailableError` (the service is down) is raised, not returned."""
+        """One result per request, in order: a `JudgeResult` or the `JudgeAnswerError` that ended
+        it. `ChatModelUnavailableError` (the service is down) is raised, not returned."""
         results: list[JudgeResult | Exception | None] = [None] * len(requests)
         differences: list[str | None] = [None] * len(requests)
         if self.difference_first and requests:

@@ -19,13 +19,13 @@ if TYPE_CHECKING:
 
 class VLMPlanner:
     """``propose(context, goal, n)``: one request for ``n`` samples (``ChatRequest.n``; the transport makes ``n``
-    calls when the server ignores ``n``), each answer read with :func:`~trl_styling.tools.parse_plan` and
+    calls when the server ignores ``n``), each answer read with `parse_plan` and
     validated against the tool library (at most ``max_steps`` steps). A rollout whose answer fails is generated
     again, up to ``max_attempts`` generations; with ``feedback`` the retry shows the model its answer and the
     error (one request per failed rollout, run concurrently with ``complete_many``). A rollout that never
     validates is ``PlanProposal(plan=None, errors=...)``, which the pipeline records as a failure.
 
-    The prompt lists the library (:meth:`ToolLibrary.describe`), ``exemplars`` worked examples (clean plans of
+    The prompt lists the library (`ToolLibrary.describe`), ``exemplars`` worked examples (clean plans of
     the world's rule teacher) and the image when ``send_image``. Text goals are fine
     (``needs_structured_goal = False``)."""
 
@@ -62,7 +62,7 @@ class VLMPlanner:
         )
 
     def read(self, text: str) -> Plan:
-        """The validated plan of one answer, or :class:`PlanParseError`."""
+        """The validated plan of one answer, or `PlanParseError`."""
         plan = parse_plan(text, self.library)
         if len(plan) > self.max_steps:
             raise PlanParseError(f"the plan has {len(plan)} steps; at most {self.max_steps} are allowed")

@@ -108,8 +108,8 @@ def planner_exemplars(library: ToolLibrary, count: int) -> tuple[tuple[StyleCont
     """``count`` (context, goal text, clean plan) triples from the world's rule teacher (deterministic).
 
     Libraries that are not one of the world's variants (simple, regular, complex) get no exemplars."""
-    from trl_styling.world.goals import VARIANTS, random_context, sample_goal
-    from trl_styling.world.teacher import RuleTeacher, TeacherNoise
+    from trl_styling.world.semantics.goals import VARIANTS, random_context, sample_goal
+    from trl_styling.world.semantics.teacher import RuleTeacher, TeacherNoise
 
     if count <= 0 or library.name not in VARIANTS:
         return ()

@@ -1,11 +1,11 @@
 """Reading model answers: tolerant JSON extraction with repair, then validation into typed values.
 
 Models wrap JSON in prose, markdown fences or ``<think>`` blocks, use single quotes, Python literals, trailing
-commas or bare keys, and get cut off by ``max_tokens``. :func:`extract_json` finds the first JSON object in an
+commas or bare keys, and get cut off by ``max_tokens``. `extract_json` finds the first JSON object in an
 answer and repairs those defects (a cut-off object is closed when what was written so far is complete enough);
-the readers then validate: :func:`read_context` (the 10 dimensions, unknown values mapped to the nearest
-vocabulary value or refused), :func:`read_scores` (named 0-5 scores). Every failure is a
-:class:`ResponseFormatError` that says what was wrong, so a retry or the recorded failure explains itself.
+the readers then validate: `read_context` (the 10 dimensions, unknown values mapped to the nearest
+vocabulary value or refused), `read_scores` (named 0-5 scores). Every failure is a
+`ResponseFormatError` that says what was wrong, so a retry or the recorded failure explains itself.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def _close_truncated(fragment: str) -> list[str]:
 
 
 def extract_json(text: str) -> dict[str, Any]:
-    """The first JSON object in ``text`` (repaired if needed) or :class:`ResponseFormatError`."""
+    """The first JSON object in ``text`` (repaired if needed) or `ResponseFormatError`."""
     if not isinstance(text, str):
         raise ResponseFormatError(f"expected the model answer as text, got {type(text).__name__}")
     answer = _answer_part(text)
@@ -107,7 +107,7 @@ def nearest_value(dimension: str, raw: str) -> str | None:
     """The vocabulary value of ``dimension`` closest to ``raw`` (``"sunset"`` -> ``"sunset_golden"``), or None.
 
     An exact normalised match wins, then a value that contains the answer (or is contained in it) as whole
-    ``_``-separated words, then the closest by :mod:`difflib` above :data:`NEAREST_CUTOFF`."""
+    ``_``-separated words, then the closest by `difflib` above `NEAREST_CUTOFF`."""
     values = DIMENSION_VALUES[dimension]
     value = normalize_value(raw)
     if value in values:
@@ -121,7 +121,7 @@ def nearest_value(dimension: str, raw: str) -> str | None:
 
 
 def read_context(text: str) -> tuple[StyleContext, list[str]]:
-    """(context, repairs) from a context-extraction answer; :class:`ResponseFormatError` when unusable.
+    """(context, repairs) from a context-extraction answer; `ResponseFormatError` when unusable.
 
     A dimension may be missing or ``"unknown"`` (it becomes ``None``); a value outside the vocabulary is
     mapped to the nearest one (each mapping is listed in ``repairs``) or refused, naming the allowed values.

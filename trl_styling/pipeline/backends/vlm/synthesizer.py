@@ -29,7 +29,7 @@ _MARKUP = ("[ACTION]", "[REASONING]", "<tool_call>", "<|im_")
 
 def read_instruction(text: str) -> str:
     """The instruction in an answer (think blocks, fences, an "Instruction:" prefix and quotes removed), or
-    :class:`ResponseFormatError` when it is empty, too short, too long, plan/markup rather than prose, or does
+    `ResponseFormatError` when it is empty, too short, too long, plan/markup rather than prose, or does
     not end a sentence (an answer cut off by ``max_tokens``)."""
     answer = _THINK.sub("", text).replace("```", "").strip()
     answer = _PREFIX.sub("", answer).strip().strip('"').strip()
@@ -48,10 +48,10 @@ def read_instruction(text: str) -> str:
 class VLMInstructionSynthesizer:
     """Asks the model for one instruction (few-shot: exemplar plans with the template synthesizer's
     instructions). When no answer is usable after ``max_attempts`` generations, or the request is refused, it
-    falls back to the template synthesizer (:func:`~trl_styling.pipeline.instructions.synthesize_instruction`)
+    falls back to the template synthesizer (`synthesize_instruction`)
     and records that: ``fallbacks`` counts them, ``last_source`` is ``"model"`` or ``"template"`` and
     ``last_error`` says why (also logged as a warning). An unreachable service is not a fallback: its
-    :class:`ChatModelUnavailableError` ends the run, so a rerun produces the same data as an undisturbed one."""
+    `ChatModelUnavailableError` ends the run, so a rerun produces the same data as an undisturbed one."""
 
     def __init__(
         self,

@@ -2,13 +2,13 @@
 
 Three layers, each editable on its own:
 
-1. :func:`~trl_styling.world.scene.build_scene` lays out geometry, semantic masks and depth from the
+1. `build_scene` lays out geometry, semantic masks and depth from the
    geometry dimensions (location, architecture, time_period);
-2. :func:`paint_scene` gives the neutral colouring (midday, summer, clear, photographic);
-3. the style dimensions' pixel operations run in :data:`CANONICAL_ORDER` (season, time_of_day,
+2. `paint_scene` gives the neutral colouring (midday, summer, clear, photographic);
+3. the style dimensions' pixel operations run in `CANONICAL_ORDER` (season, time_of_day,
    weather, mood_lighting, atmospheric_effects, color_grading, artistic_medium).
 
-:func:`render_by_edits` reaches the same picture the way an editor would: it starts from the neutral
+`render_by_edits` reaches the same picture the way an editor would: it starts from the neutral
 scene and applies all ten dimensions as edits, geometry included, in the same order.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..context import DIMENSION_VALUES, StyleContext
+from ...context import DIMENSION_VALUES, StyleContext
 from .effects import apply_edit, style_image
 from .raster import F32
 from .scene import CANONICAL_ORDER, GEOMETRY_DIMENSIONS, STYLE_DIMENSIONS, Scene, build_scene
@@ -55,7 +55,7 @@ def render_array(context: StyleContext, seed: int = 0, size: int = 256) -> np.nd
 def render_scene(context: StyleContext, seed: int = 0, size: int = 256) -> Image.Image:
     """Renders a context to an RGB PIL image; deterministic in (context, seed, size).
 
-    ``None`` dimensions take their neutral value (:data:`~trl_styling.world.scene.NEUTRAL_VALUES`);
+    ``None`` dimensions take their neutral value (`NEUTRAL_VALUES`);
     a value outside the vocabulary raises ``ValueError``.
     """
     return to_pil(render_array(context, seed, size))

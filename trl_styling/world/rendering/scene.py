@@ -1,7 +1,7 @@
 """Scene geometry: layout, semantic masks, depth and neutral colouring for a StyleContext.
 
 Only the three *geometry* dimensions (location, architecture, time_period) shape a scene; the other
-seven are pixel operations applied afterwards (see :mod:`trl_styling.world.effects`). A scene is drawn
+seven are pixel operations applied afterwards (see `trl_styling.world.rendering.effects`). A scene is drawn
 back to front: sky, sky props, backdrop, ground and road, buildings, vegetation, objects (and a cave
 frame or a room for the enclosed locations). Each layer draws from its own random stream keyed by the
 seed, so changing one geometry dimension leaves the others' layout in place.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..context import DIMENSION_VALUES, DIMENSIONS, StyleContext
+from ...context import DIMENSION_VALUES, DIMENSIONS, StyleContext
 from .canvas import LABELS, Canvas
 from .layout import draw_cave_frame, draw_exterior, draw_room
 from .locations import LOCATIONS

@@ -1,6 +1,6 @@
 """Natural-language phrases of the styling world: value phrases, requests, preservation and regions.
 
-Every vocabulary value has one phrase (:data:`VALUE_PHRASES`) that a user would write and that names it
+Every vocabulary value has one phrase (`VALUE_PHRASES`) that a user would write and that names it
 unambiguously within its dimension (``dusk_twilight`` -> "dusk twilight"), so a planner can in principle
 map goal text back to target values. Goal sentences and teacher reasoning are built from these phrases.
 """

@@ -1,8 +1,8 @@
 """The rule teacher: samples several plans per (context, goal) -- a mix of near-oracle and flawed ones.
 
-:class:`RuleTeacher` starts from the goal's intents (the oracle's changes and constraints), applies
-:class:`TeacherNoise`, and compiles the result with the oracle's compiler
-(:func:`~trl_styling.world.oracle.build_plan`), so every plan is valid for the library and has templated
+`RuleTeacher` starts from the goal's intents (the oracle's changes and constraints), applies
+`TeacherNoise`, and compiles the result with the oracle's compiler
+(`build_plan`), so every plan is valid for the library and has templated
 per-step reasoning; mistakes are wrong but *valid* calls. Plans carry no noise labels: the judge scores
 what a plan does, never how it was made. ``last_noise_applied`` (one list of mistake names per plan of the
 latest call) is for diagnostics only; a pipeline must not pass it on.
@@ -18,10 +18,10 @@ from trl_styling.context import DIMENSION_VALUES, DIMENSIONS, StyleContext
 from trl_styling.tools.libraries import resolve_library
 from trl_styling.tools.plan import Plan, PlanStep
 from trl_styling.tools.specs import ToolLibrary
-from trl_styling.world.executor import CANONICAL_ORDER
-from trl_styling.world.goals import StylingGoal
-from trl_styling.world.oracle import DIM_TOOLS, MAX_STEPS, atomic_arguments, build_plan
-from trl_styling.world.themes import COMPLEX_THEMES, REGULAR_THEMES
+from trl_styling.world.semantics.executor import CANONICAL_ORDER
+from trl_styling.world.semantics.goals import StylingGoal
+from trl_styling.world.semantics.oracle import DIM_TOOLS, MAX_STEPS, atomic_arguments, build_plan
+from trl_styling.world.semantics.themes import COMPLEX_THEMES, REGULAR_THEMES
 
 # Dimensions a hurried teacher confuses (the tool it reaches for instead of the right one).
 CONFUSABLE: dict[str, tuple[str, ...]] = {
@@ -49,7 +49,7 @@ class TeacherNoise:
     """Probabilities of the teacher's mistakes (each in [0, 1]).
 
     Per requested change: ``wrong_value`` (a valid but wrong value, preferably another value of the theme),
-    ``wrong_tool`` (a confusable neighbouring dimension is changed instead, :data:`CONFUSABLE`),
+    ``wrong_tool`` (a confusable neighbouring dimension is changed instead, `CONFUSABLE`),
     ``missing_step`` (the change is left out; at least one change always stays). Per plan:
     ``redundant_step`` (a step that changes nothing is inserted), ``broken_preservation`` (one of the goal's
     constraints is dropped and violated: a preserved dimension drifts, protected objects or the region are
@@ -93,7 +93,7 @@ class TeacherNoise:
 
 
 class RuleTeacher:
-    """Samples plans for (context, goal) with :class:`TeacherNoise`; reproducible by ``seed`` / ``rng``."""
+    """Samples plans for (context, goal) with `TeacherNoise`; reproducible by ``seed`` / ``rng``."""
 
     def __init__(self, library: ToolLibrary | str, noise: TeacherNoise | None = None, seed: int = 0) -> None:
         self.library = resolve_library(library)

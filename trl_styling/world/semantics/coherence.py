@@ -2,11 +2,11 @@
 
 Two small, documented tables of *conflicting value pairs*:
 
-* :data:`TEMPORAL_RULES` -- time-related inconsistencies (App. C.3.1 "Temporal Consistency": sunset implies
+* `TEMPORAL_RULES` -- time-related inconsistencies (App. C.3.1 "Temporal Consistency": sunset implies
   warm light, seasonal markers must fit the season): a sunny daytime grade at night, snow in summer, heat
   haze or dust in a snowy winter, precipitation under a clear sky, sun effects in a storm, golden-hour light
   graded cold, sun rays under an overcast sky, a downpour in the dry season.
-* :data:`AESTHETIC_RULES` -- palette/style clashes (App. C.3.1 "Aesthetic Quality": colour harmony and
+* `AESTHETIC_RULES` -- palette/style clashes (App. C.3.1 "Aesthetic Quality": colour harmony and
   palette coherence): saturated grades on monochrome drawings, muted grades with an energetic mood (and the
   reverse), pastel grades on dark, harsh moods, warm moods graded cold (and the reverse), vintage or neon
   grades on the wrong era, neon/sci-fi buildings in ancient eras.
@@ -139,12 +139,12 @@ def _fired(context: StyleContext, rules: tuple[Rule, ...]) -> set[str]:
 
 
 def temporal_conflicts(context: StyleContext) -> set[str]:
-    """Descriptions of the :data:`TEMPORAL_RULES` the context violates."""
+    """Descriptions of the `TEMPORAL_RULES` the context violates."""
     return _fired(context, TEMPORAL_RULES)
 
 
 def aesthetic_clashes(context: StyleContext) -> set[str]:
-    """Descriptions of the :data:`AESTHETIC_RULES` the context violates."""
+    """Descriptions of the `AESTHETIC_RULES` the context violates."""
     return _fired(context, AESTHETIC_RULES)
 
 

@@ -1,13 +1,13 @@
 """What the world's instruction-following editor understands: vocabulary phrases, synonyms and cue words.
 
 The lexicon maps word sequences onto ``(dimension, value)`` candidates: every value's phrase
-(:data:`~trl_styling.world.phrases.VALUE_PHRASES`, with and without its article) and the short
-:data:`SYNONYMS` a user or a VLM writes ("sepia", "dusk", "downpour"). Text is compared as lower-case words
+(`VALUE_PHRASES`, with and without its article) and the short
+`SYNONYMS` a user or a VLM writes ("sepia", "dusk", "downpour"). Text is compared as lower-case words
 with hyphens read as spaces ("black-and-white" = "black and white"), longest phrase first.
 
 A phrase can name values of several dimensions ("light mist" is a weather and an atmosphere); the words of
-:data:`DIMENSION_HINTS` in the same clause ("weather", "air") decide, and a phrase no hint resolves is
-reported as ambiguous instead of guessed. :func:`structure_words` are the words that carry no value
+`DIMENSION_HINTS` in the same clause ("weather", "air") decide, and a phrase no hint resolves is
+reported as ambiguous instead of guessed. `structure_words` are the words that carry no value
 (articles, verbs of the templates, "keep", "only", ...): the reader reports every *other* unmatched word.
 """
 
@@ -19,7 +19,7 @@ from functools import cache
 
 from trl_styling.context import DIMENSION_VALUES, DIMENSIONS
 from trl_styling.tools.vocab import OBJECT_CATEGORIES, SKY_COLORS
-from trl_styling.world.phrases import DIM_NOUNS, OBJECT_PLURALS, REGION_PHRASES, VALUE_PHRASES, bare_phrase
+from trl_styling.world.semantics.phrases import DIM_NOUNS, OBJECT_PLURALS, REGION_PHRASES, VALUE_PHRASES, bare_phrase
 
 # Synonyms per value ("" -> none). Each names its value unambiguously or is listed under every value it may
 # mean (then a dimension hint must decide). Descriptive goals use some of them (see world.descriptions).
@@ -257,7 +257,7 @@ def find_phrases(tokens: list[str], phrases: dict[str, str]) -> list[tuple[int, 
 
 
 def hinted_dimensions(tokens: list[str]) -> set[str]:
-    """Dimensions whose hint words (:data:`DIMENSION_HINTS`) occur in ``tokens``."""
+    """Dimensions whose hint words (`DIMENSION_HINTS`) occur in ``tokens``."""
     text = " " + " ".join(tokens) + " "
     return {dim for dim, hints in DIMENSION_HINTS.items() if any(f" {' '.join(words(h))} " in text for h in hints)}
 

@@ -57,7 +57,7 @@ def region_mask(scene: Scene, region: str, image: np.ndarray | None = None) -> n
     * ``highlights`` / ``shadows``: pixels above / at-or-below the median luma of ``image`` (the scene's
       neutral colouring if not given), so both halves are non-empty on any picture.
     * semantic layers: ``sky``, ``ground``, ``buildings``, ``vegetation``, ``water``, ``backdrop``, ``objects``.
-    * ``object:<category>`` (see :func:`object_mask`), and ``a&b`` for the intersection of regions.
+    * ``object:<category>`` (see `object_mask`), and ``a&b`` for the intersection of regions.
     """
     s = scene.size
     if "&" in region:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from trl_styling.context import DIMENSION_LABELS
-from trl_styling.world.phrases import (
+from trl_styling.world.semantics.phrases import (
     EFFECT_FORMS,
     OBJECT_PLURALS,
     REGION_PHRASES,

@@ -10,7 +10,7 @@ never a teacher's noise labels. Criteria (each clipped to [0, 5]):
   preserved dimension that changed, 1.0 per unrequested change (0.25 for a fitting extra, see *creative*),
   0.75 per requested object category left unprotected (known from the trace only).
 * **aesthetic_quality** -- 5 minus 1.25 per palette clash the edit introduced
-  (:data:`~trl_styling.world.coherence.AESTHETIC_RULES`) and 0.5 per partial (strength < 0.95 or
+  (`AESTHETIC_RULES`) and 0.5 per partial (strength < 0.95 or
   graduated) grade/medium change (a muddy mix); pixel guards on the edited image: almost uniform
   (luminance std < 0.005) -1, colourfulness above 0.8 or (for a palette not meant to be monochrome) below
   0.005 -0.5.
@@ -19,16 +19,16 @@ never a teacher's noise labels. Criteria (each clipped to [0, 5]):
   dimension, 0.75 per unprotected requested object; per target change 1.0 when it spills outside the asked
   region (or lies elsewhere), 0.25 when narrower than it, 0.5 when limited to a region the goal did not
   ask for, +0.25 for an unrequested gradient. With both images,
-  on a photographic result whose every change keeps the layout (:data:`STRUCTURE_SAFE`: season, mood,
+  on a photographic result whose every change keeps the layout (`STRUCTURE_SAFE`: season, mood,
   grade), ``4 * max(0, 0.15 - structure)``, ``structure`` being the texture-weighted correlation of
   co-located 8x8 luminance blocks (an SSIM structure term, insensitive to relighting and grading).
 * **technical_quality** -- plan hygiene (trace): 5 minus 1.0 per redundant step, 0.75 per blocked change,
   1.0 per step beyond 5, 0.25 per pair of steps against the canonical order (at most 1.0). Pixel guards:
   0 on NaN/inf pixels; -2 when over 60% of the pixels are clipped (and under 30% were); up to -1.5 for
-  high-frequency energy beyond both 4x the original's and :data:`HF_CEILING` (skipped when location,
+  high-frequency energy beyond both 4x the original's and `HF_CEILING` (skipped when location,
   weather, atmosphere or medium changed: particles and media are texture).
 * **temporal_consistency** -- 5 minus 1.5 per temporal conflict the edit introduced
-  (:data:`~trl_styling.world.coherence.TEMPORAL_RULES`: night + sunny grade, snow in summer, haze in
+  (`TEMPORAL_RULES`: night + sunny grade, snow in summer, haze in
   winter, ...) and ``1.5 * (1 - credit)`` per time-related target (time_of_day, season, time_period).
 * **creative_interpretation** -- ``5 * (0.5 + 0.3 * target_score)``, +1 for fitting extras (an
   unrequested atmosphere or mood taken from the goal's theme), -1 when a preserved dimension changed or
@@ -47,7 +47,7 @@ Noise (``noise_std > 0``): the reward gets ``N(0, noise_std)`` and each criterio
 ``N(0, noise_std)``, each clipped to [0, 5]; the draws are deterministic in (``seed``, a SHA-256 key of the
 goal, the two contexts, the plan and the images), so the same inputs always get the same score. With noise
 (or CME) the reward is no longer exactly the weighted sum of the reported criteria. ``score(...,
-noise_free=True)`` or :meth:`ProgrammaticJudge.noise_free` give the clean score for evaluation.
+noise_free=True)`` or `ProgrammaticJudge.noise_free` give the clean score for evaluation.
 """
 
 from __future__ import annotations
@@ -62,10 +62,10 @@ from trl_styling.context import DIMENSIONS, StyleContext
 from trl_styling.rewards import JudgeResult, clip_reward, cme_reward, weighted_reward
 from trl_styling.tools.plan import Plan
 from trl_styling.tools.specs import ToolLibrary
-from trl_styling.world.coherence import new_issues
-from trl_styling.world.executor import CANONICAL_ORDER, Change, ExecutionTrace, execute_plan
-from trl_styling.world.goals import StylingGoal
-from trl_styling.world.themes import COMPLEX_THEMES, REGULAR_THEMES
+from trl_styling.world.semantics.coherence import new_issues
+from trl_styling.world.semantics.executor import CANONICAL_ORDER, Change, ExecutionTrace, execute_plan
+from trl_styling.world.semantics.goals import StylingGoal
+from trl_styling.world.semantics.themes import COMPLEX_THEMES, REGULAR_THEMES
 
 GEOMETRY: tuple[str, ...] = ("location", "architecture", "time_period")
 TEMPORAL_DIMS: tuple[str, ...] = ("time_of_day", "season", "time_period")
@@ -373,7 +373,7 @@ class ProgrammaticJudge:
 
 
 def order_inversions(trace: ExecutionTrace) -> int:
-    """Pairs of steps whose first changed dimensions run against :data:`CANONICAL_ORDER` (plan hygiene)."""
+    """Pairs of steps whose first changed dimensions run against `CANONICAL_ORDER` (plan hygiene)."""
     keys: dict[int, int] = {}
     for c in trace.changes:
         keys.setdefault(c.step, CANONICAL_ORDER.index(c.dimension))

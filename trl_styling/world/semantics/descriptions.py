@@ -6,14 +6,14 @@ of edits. Goal *explicitness* is a setting of the world's goals:
 
 * ``"explicit"`` -- every change is requested with its value phrase ("use a vintage sepia color grade").
 * ``"partial"`` -- about half of the changes (at least one) are requested explicitly, the rest described.
-* ``"descriptive"`` -- every change is described by a *cue* of :data:`CUES`: imagery that implies one value
+* ``"descriptive"`` -- every change is described by a *cue* of `CUES`: imagery that implies one value
   of one dimension ("blossoms opening on every branch" -> blooming spring). Each value has two cues: the
   first names nothing the editor's lexicon knows, the second contains a synonym of the value (as the
   paper's "clear spring sky" does), so an editor reading the raw goal gets some changes and misses others.
 
 Constraints (preserved dimensions, objects, regions) stay explicit at every level, as in the paper's goals.
 The goal's structured targets (what the judge scores) are the same at every level: only the text differs.
-:data:`DEFAULT_EXPLICITNESS` is ``"descriptive"`` for every variant, the closest to the paper's data.
+`DEFAULT_EXPLICITNESS` is ``"descriptive"`` for every variant, the closest to the paper's data.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ assert set(CUES) == set(DIMENSIONS)
 
 
 def resolve_explicitness(variant: str, explicitness: str | None) -> str:
-    """The variant's default for ``None`` / ``"default"``; otherwise a checked member of :data:`EXPLICITNESS`."""
+    """The variant's default for ``None`` / ``"default"``; otherwise a checked member of `EXPLICITNESS`."""
     if explicitness in (None, "default"):
         return DEFAULT_EXPLICITNESS[variant]
     if explicitness not in EXPLICITNESS:

@@ -1,13 +1,13 @@
 """Pixel operations, one per dimension, usable as edits on an existing image.
 
 Every ``apply_<dimension>(image, scene, value, strength=1.0, mask=None) -> image`` takes an
-``(H, W, 3)`` float32 image in [0, 1] and the :class:`~trl_styling.world.scene.Scene` it shows, and
+``(H, W, 3)`` float32 image in [0, 1] and the `Scene` it shows, and
 returns a new image in [0, 1]. ``strength`` (clipped to [0, 1]) cross-fades from the input to the
 full effect and ``mask`` (``(H, W)`` in [0, 1]) confines it: where ``strength * mask == 0`` the output
 is bit-identical to the input. An edit to the value the scene already has is the identity.
 
 The effects are *forward* operators from a dimension's neutral value, applied in
-:data:`~trl_styling.world.scene.CANONICAL_ORDER`; :func:`~trl_styling.world.renderer.render_scene` uses
+`CANONICAL_ORDER`; `render_scene` uses
 that same order, so rendering a context from scratch equals editing the neutral scene dimension by
 dimension. Two are *source-aware* because their inverse is cheap: time of day divides out the current
 light before applying the new one (and repaints the sky), and season recolours foliage by the ratio of
@@ -18,7 +18,7 @@ pixels as they are and only resets the symbolic state.
 
 The geometry dimensions (location, architecture, time_period) re-render the scene with the new value,
 styled with the scene's current style values, and composite the pixels that geometry change can alter.
-:func:`apply_edit` also returns the updated scene (the symbolic state) for an editor to carry.
+`apply_edit` also returns the updated scene (the symbolic state) for an editor to carry.
 """
 
 from __future__ import annotations

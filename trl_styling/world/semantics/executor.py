@@ -1,7 +1,7 @@
 """The symbolic executor: the styling world's one canonical semantics of every tool of the three libraries.
 
-:func:`execute_plan` validates a plan against its library (``ToolValidationError`` carries the step) and
-runs it on a :class:`~trl_styling.context.StyleContext`, returning an :class:`ExecutionTrace` a pixel editor
+`execute_plan` validates a plan against its library (``ToolValidationError`` carries the step) and
+runs it on a `StyleContext`, returning an `ExecutionTrace` a pixel editor
 can replay and a judge can score. It is deterministic and never reads goals or teacher labels.
 
 **Edits.** Every tool reduces to *edits* ``dimension := value`` with a ``strength`` in (0, 1] (the share of
@@ -20,10 +20,10 @@ the change blended in, averaged over the image), an optional ``region`` and an o
   validator; were they not, the last one listed would win (last-writer rule).
 * ``conditional_transform`` runs ``then_action`` only if its condition holds on the state at that step:
   ``if_attribute_equals`` compares ``condition_attribute``, ``if_region_contains`` asks
-  :func:`scene_objects`, ``if_lighting_level`` asks :func:`lighting_level`. A false condition is recorded in
+  `scene_objects`, ``if_lighting_level`` asks `lighting_level`. A false condition is recorded in
   ``skipped_steps``.
 * ``graduated_effect`` runs ``base_action`` with ``gradient={"direction", "curve"}``; its strength is the
-  mean of the intensity curve over the image (:data:`CURVE_MEANS`: linear/sigmoid 0.5, exponential 0.28).
+  mean of the intensity curve over the image (`CURVE_MEANS`: linear/sigmoid 0.5, exponential 0.28).
 * ``layered_transformation`` runs each layer with ``strength=opacity`` (bottom first; opacity 0 is a no-op).
 * ``selective_blend`` runs ``source_transform`` in the near/selected part (``by_depth`` and
   ``by_semantic_region``: ``"foreground"``; ``by_lighting_level``: ``"highlights"``) with strength
@@ -31,7 +31,7 @@ the change blended in, averaged over the image), an optional ``region`` and an o
   ``1 - blend_ratio``. On one dimension the larger share wins the symbolic value.
 
 **Symbolic state.** An edit sets the dimension's value when it is not blocked and its strength is at least
-:data:`DOMINANT_STRENGTH` (0.25; a fainter overlay does not change what the scene *is*, but it is still
+`DOMINANT_STRENGTH` (0.25; a fainter overlay does not change what the scene *is*, but it is still
 recorded for the pixels). Region-limited edits set the value too; the judge gives partial credit.
 
 **Constraints.** Two scopes, chosen so constraints mean what their names say:
@@ -50,7 +50,7 @@ recorded for the pixels). Region-limited edits set the value too; the judge give
   (strength x 0.5, the profile's mean).
 
 **Trace.** ``changes`` are in plan order (step, then nested position); ``effective_changes()`` gives the
-replay list in :data:`CANONICAL_ORDER` (the renderer's order: geometry, season before light, light before
+replay list in `CANONICAL_ORDER` (the renderer's order: geometry, season before light, light before
 weather, mood, atmosphere, grading, medium last), where a full-image, full-strength change of a dimension
 supersedes that dimension's earlier changes. ``redundant_steps`` are steps meant to change something that
 changed nothing (every edit a no-op, a false condition, zero opacity); pure constraint steps are never
@@ -216,7 +216,7 @@ class ExecutionTrace:
         return tuple(d for d in CANONICAL_ORDER if self.initial.get(d) != self.final.get(d))
 
     def effective_changes(self) -> list[Change]:
-        """The changes a pixel editor replays, in :data:`CANONICAL_ORDER` (see the module docstring)."""
+        """The changes a pixel editor replays, in `CANONICAL_ORDER` (see the module docstring)."""
         out: list[Change] = []
         for dim in CANONICAL_ORDER:
             mine = [c for c in self.applied_changes if c.dimension == dim]
@@ -429,9 +429,9 @@ def execute_plan(context: StyleContext, plan: Plan, library: ToolLibrary | str) 
 
 def __getattr__(name: str) -> Any:
     # oracle_plan lives in world.oracle (it needs goals and the reasoning templates, and goals imports this
-    # module); it is re-exported lazily so `from trl_styling.world.executor import oracle_plan` works.
+    # module); it is re-exported lazily so `from trl_styling.world.semantics.executor import oracle_plan` works.
     if name == "oracle_plan":
-        from trl_styling.world.oracle import oracle_plan
+        from trl_styling.world.semantics.oracle import oracle_plan
 
         return oracle_plan
     raise AttributeError(name)

@@ -13,10 +13,10 @@
   restates its final value (a no-op, ordered after the anchor's own change); otherwise, and when nothing
   can host it, it gets an atomic call (the goal sampler avoids such Complex goals with regions/objects).
 
-Change steps are ordered by the first dimension they change, in :data:`CANONICAL_ORDER` (the judge's
+Change steps are ordered by the first dimension they change, in `CANONICAL_ORDER` (the judge's
 order hygiene), after the constraint steps.
 
-:func:`build_plan` is the shared compiler: the rule teacher feeds it noisy intents (changed, dropped or
+`build_plan` is the shared compiler: the rule teacher feeds it noisy intents (changed, dropped or
 extra changes; dropped constraints) and gets wrong but *valid* plans.
 """
 
@@ -31,10 +31,10 @@ from trl_styling.tools.libraries import resolve_library
 from trl_styling.tools.plan import Plan, PlanStep
 from trl_styling.tools.specs import ToolLibrary, ToolSpec
 from trl_styling.tools.vocab import ATOMIC_TOOLS
-from trl_styling.world.executor import CANONICAL_ORDER, COMPLEMENT
-from trl_styling.world.goals import StylingGoal
-from trl_styling.world.phrases import OBJECT_PLURALS, REGION_PHRASES, join_words
-from trl_styling.world.reasoning import (
+from trl_styling.world.semantics.executor import CANONICAL_ORDER, COMPLEMENT
+from trl_styling.world.semantics.goals import StylingGoal
+from trl_styling.world.semantics.phrases import OBJECT_PLURALS, REGION_PHRASES, join_words
+from trl_styling.world.semantics.reasoning import (
     bundle_reasoning,
     change_reasoning,
     clause,

@@ -1,6 +1,6 @@
 """How the world's instruction-following editor reads free text: an instruction (template or VLM) or a raw goal.
 
-:func:`read_instruction` turns text into a plan of the Regular library, which the parametric editor then
+`read_instruction` turns text into a plan of the Regular library, which the parametric editor then
 executes on the pixels, so what is read has the pixel effects and protections of the tools:
 
 * **Clauses.** Sentences split at ``.``/``!``/``?``; a sentence splits into *steps* at the synthesizer's
@@ -8,7 +8,7 @@ executes on the pixels, so what is read has the pixel effects and protections of
   in a *mode* set by their first words (after "please", "also", "make sure to", ...) and carried to the next
   part: **change** (change, move, give, add, ...) or **keep** (keep, preserve, leave, don't alter, retain;
   "... stays the same").
-* **Changes.** Every lexicon phrase in a change part (:mod:`~trl_styling.world.lexicon`) sets its dimension.
+* **Changes.** Every lexicon phrase in a change part (`lexicon`) sets its dimension.
   Several changes in one step become one ``parallel_transform`` (``sequence_transform`` when two touch one
   dimension or the step says "in sequence"); ``at N% strength`` (the step) / ``at N% opacity`` (its layer) a
   ``layered_transformation``; "partially blend the scene into" half a location change; ``graduated
@@ -22,7 +22,7 @@ executes on the pixels, so what is read has the pixel effects and protections of
   changes to <region> only" exclude its complement for everything; "..., in <region> only" limits its step,
   which a Regular plan can express only when every later change shares the region.
 * **Never a silent guess.** A phrase that names values of several dimensions with no hint word in its part
-  deciding (:data:`~trl_styling.world.lexicon.DIMENSION_HINTS`) is reported in ``ambiguous`` and not applied.
+  deciding (`DIMENSION_HINTS`) is reported in ``ambiguous`` and not applied.
   Negated values ("not winter", "no rain", "rather than autumn"), conditions ("if ...", "when ..."), spatial
   profiles, blends by region and regions a Regular plan cannot express are reported in ``unsupported`` and
   not applied. Words that are neither lexicon phrases nor structure words are reported in ``not_understood``.
@@ -40,8 +40,8 @@ from trl_styling.context import StyleContext
 from trl_styling.tools.complex import STYLING_ACTIONS
 from trl_styling.tools.plan import Plan, PlanStep
 from trl_styling.tools.vocab import ATOMIC_TOOLS
-from trl_styling.world.executor import COMPLEMENT
-from trl_styling.world.lexicon import (
+from trl_styling.world.semantics.executor import COMPLEMENT
+from trl_styling.world.semantics.lexicon import (
     NOUN_WORDS,
     OBJECT_WORDS,
     REGION_WORDS,
@@ -52,9 +52,9 @@ from trl_styling.world.lexicon import (
     structure_words,
     words,
 )
-from trl_styling.world.oracle import DIM_TOOLS
-from trl_styling.world.phrases import bare_phrase
-from trl_styling.world.refinements import refinements
+from trl_styling.world.semantics.oracle import DIM_TOOLS
+from trl_styling.world.semantics.phrases import bare_phrase
+from trl_styling.world.semantics.refinements import refinements
 
 READER_LIBRARY = "regular"
 MAX_ACTIONS = 5  # the Regular library's composites hold 2-5 actions

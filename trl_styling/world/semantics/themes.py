@@ -3,12 +3,12 @@
 A theme is a name, a phrase for the goal text and ``choices``: for each dimension the theme can change,
 the values that fit it. A goal samples some of these dimensions and one fitting value for each (never the
 current value). Theme tables are written compactly as ``"dim=value|value; dim=value"`` with short dimension
-keys (:data:`KEYS`) and checked against the vocabularies at import time.
+keys (`KEYS`) and checked against the vocabularies at import time.
 
-* :data:`SIMPLE_PLACES` -- the Simple variant's "31 locations" flavour: named places, each a location value
+* `SIMPLE_PLACES` -- the Simple variant's "31 locations" flavour: named places, each a location value
   (the theme of a Simple goal is the place the scene ends up in).
-* :data:`REGULAR_THEMES` -- 10 interior-design styles (Regular: 3-5 interacting changes with preservation).
-* :data:`COMPLEX_THEMES` -- 83 diverse themes (Complex: 2-4 styling changes).
+* `REGULAR_THEMES` -- 10 interior-design styles (Regular: 3-5 interacting changes with preservation).
+* `COMPLEX_THEMES` -- 83 diverse themes (Complex: 2-4 styling changes).
 """
 
 from __future__ import annotations

@@ -1,19 +1,19 @@
 """Styling goals of the hermetic world: what a user asks for, in words and as structured targets.
 
-:func:`sample_goal` draws a goal for a context and a dataset variant (App. D.5):
+`sample_goal` draws a goal for a context and a dataset variant (App. D.5):
 
 * ``simple`` -- 1-2 changed dimensions; the theme is the place the scene ends up in (one of the 31
-  :data:`~trl_styling.world.themes.SIMPLE_PLACES`); no preservation constraints, no region.
-* ``regular`` -- 3-5 changes from one of the 10 interior-design :data:`REGULAR_THEMES`, with 1-2 preserved
+  `SIMPLE_PLACES`); no preservation constraints, no region.
+* ``regular`` -- 3-5 changes from one of the 10 interior-design `REGULAR_THEMES`, with 1-2 preserved
   dimensions ("keep the Victorian gothic architecture"), sometimes preserved objects and a region
   ("only change the background"). A non-interior scene gets the theme's interior location as one change.
-* ``complex`` -- 2-4 styling changes from one of the 83 :data:`COMPLEX_THEMES`, with 0-2 preserved
+* ``complex`` -- 2-4 styling changes from one of the 83 `COMPLEX_THEMES`, with 0-2 preserved
   dimensions, sometimes preserved objects and a region.
 
 Targets never equal the context's current value. Goals whose end state (context + targets) would introduce
-a temporal or aesthetic conflict (:mod:`trl_styling.world.coherence`) are redrawn, so a perfect plan can
+a temporal or aesthetic conflict (`trl_styling.world.semantics.coherence`) are redrawn, so a perfect plan can
 always reach full marks. The text names every target with its value phrase
-(:data:`~trl_styling.world.phrases.VALUE_PHRASES`) and every preservation in words, so a planner can in
+(`VALUE_PHRASES`) and every preservation in words, so a planner can in
 principle recover the structured goal from the text and the context. A goal's ``region`` is where the
 changes should apply (``None``: the whole image).
 """
@@ -28,10 +28,10 @@ import numpy as np
 from trl_styling.context import DIMENSION_VALUES, DIMENSIONS, StyleContext
 from trl_styling.tools.complex import STYLING_ACTIONS
 from trl_styling.tools.vocab import OBJECT_CATEGORIES, REGIONS
-from trl_styling.world.coherence import is_coherent, new_issues
-from trl_styling.world.descriptions import EXPLICITNESS, cue, described_dimensions, resolve_explicitness
-from trl_styling.world.executor import scene_objects
-from trl_styling.world.phrases import (
+from trl_styling.world.semantics.coherence import is_coherent, new_issues
+from trl_styling.world.semantics.descriptions import EXPLICITNESS, cue, described_dimensions, resolve_explicitness
+from trl_styling.world.semantics.executor import scene_objects
+from trl_styling.world.semantics.phrases import (
     OBJECT_PLURALS,
     REGION_COMPLEMENT,
     REGION_PHRASES,
@@ -40,7 +40,7 @@ from trl_styling.world.phrases import (
     keep_phrase,
     value_phrase,
 )
-from trl_styling.world.themes import COMPLEX_THEMES, INTERIOR_LOCATIONS, REGULAR_THEMES, SIMPLE_PLACES, Theme
+from trl_styling.world.semantics.themes import COMPLEX_THEMES, INTERIOR_LOCATIONS, REGULAR_THEMES, SIMPLE_PLACES, Theme
 
 VARIANTS: tuple[str, ...] = ("simple", "regular", "complex")
 _MAX_TRIES = 200
@@ -205,7 +205,7 @@ def sample_goal(
     """A goal of ``variant`` for ``context`` (see the module docstring); deterministic given ``rng``'s state.
 
     ``explicitness`` ("descriptive", "partial", "explicit"; ``None``: the variant's default, see
-    :mod:`~trl_styling.world.descriptions`) changes only the text, never the structured targets.
+    `descriptions`) changes only the text, never the structured targets.
     """
     if variant not in VARIANTS:
         raise ValueError(f"Unknown goal variant {variant!r}; variants: {', '.join(VARIANTS)}.")

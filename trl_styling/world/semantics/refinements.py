@@ -1,6 +1,6 @@
 """The template synthesizer's refinements of a change, read back into the atomic call's arguments.
 
-:func:`~trl_styling.pipeline.instructions.synthesize_instruction` words a call's extras ("with a golden orange
+`synthesize_instruction` words a call's extras ("with a golden orange
 sky", "at heavy intensity", "keeping the main subjects unchanged", ...); the instruction-following editor
 reads them back here, so a read instruction paints and protects what the plan would have.
 """
@@ -70,7 +70,7 @@ def refinement_patterns() -> tuple[tuple[str, re.Pattern[str], str, Any], ...]:
 
 
 def refinements(dim: str, lowered: str) -> dict[str, Any]:
-    """Arguments of ``dim``'s call that the step's text sets (see :func:`refinement_patterns`)."""
+    """Arguments of ``dim``'s call that the step's text sets (see `refinement_patterns`)."""
     out: dict[str, Any] = {}
     for pattern_dim, pattern, argument, value in refinement_patterns():
         if pattern_dim != dim:

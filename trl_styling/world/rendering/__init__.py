@@ -1,0 +1,1 @@
+"""The styling world's rendering (pixels): the procedural scene, layers, light, weather and tone."""
