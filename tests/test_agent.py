@@ -183,3 +183,18 @@ def test_best_of_n_ranks_a_self_contradicting_plan_below_coherent_ones(scene):
     assert not second.contradictions and result.plan == coherent
     single = StylingAgent.for_world(TwoPlans(), LIBRARY, seed=17).run(image, goal, best_of_n=1)
     assert single.plan == contradicting and "contradicts itself" in single.notes[-1]
+
+
+def test_ground_sources_sets_source_values_from_the_context(tiny_lm_dir, scene, monkeypatch):
+    _, context, goal = scene
+    wrong = "night_starlit" if context.time_of_day != "night_starlit" else "dawn_early"
+    text = f'[REASONING] Dusk. [ACTION] time_of_day(source_time="{wrong}", target_time="dusk_twilight")'
+    model, tokenizer = AutoModelForCausalLM.from_pretrained(tiny_lm_dir), AutoTokenizer.from_pretrained(tiny_lm_dir)
+    as_written = HFPlanner(model, tokenizer, LIBRARY, temperature=0.0)
+    grounded = HFPlanner(model, tokenizer, LIBRARY, temperature=0.0, ground_sources=True)
+    for planner in (as_written, grounded):
+        monkeypatch.setattr(planner, "generate", lambda messages, *, sample, seed: text)
+    assert as_written.propose(context, goal, 1)[0].plan.steps[0].arguments["source_time"] == wrong
+    proposal = grounded.propose(context, goal, 1)[0]
+    assert proposal.plan.steps[0].arguments["source_time"] == context.time_of_day
+    assert proposal.repairs == (f"step 1 (time_of_day): source_time '{wrong}' -> '{context.time_of_day}'",)

@@ -51,6 +51,7 @@ from trl_styling.pipeline.stages import JudgeRequest, PlanProposal, goal_text
 from trl_styling.prompt import PlannerPrompt
 from trl_styling.tools import Plan, PlanParseError, ToolLibrary, parse_plan, resolve_library
 from trl_styling.tools.grammar import GrammarSettings
+from trl_styling.tools.grounding import ground_sources
 from trl_styling.tools.repair import parse_plan_with_repair
 
 if TYPE_CHECKING:
@@ -119,6 +120,9 @@ class HFPlanner:
         top_p: Nucleus sampling threshold.
         max_retries: Extra attempts after a cut-off or invalid plan (sampling only).
         repair: Snap near-miss names and values onto the library after a failed parse.
+        ground_sources: Set every ``source_*`` value from the context (`trl_styling.tools.grounding`): the
+            value a step changes from is a fact about the image, not a choice; the fixes are listed in the
+            proposal's ``repairs``. Off by default, so an evaluation scores the plan as the model wrote it.
         constrained: Grammar-constrained decoding (``True`` or a ``GrammarSettings``); off by default.
     """
 
@@ -137,6 +141,7 @@ class HFPlanner:
         max_retries: int = 2,
         repair: bool = False,
         constrained: bool | GrammarSettings = False,
+        ground_sources: bool = False,
     ) -> None:
         if prompt is not None and not isinstance(prompt, PlannerPrompt):
             raise TypeError(
@@ -151,6 +156,7 @@ class HFPlanner:
         self.max_new_tokens, self.temperature, self.top_p = max_new_tokens, float(temperature), float(top_p)
         self.max_retries = max_retries if self.temperature > 0 else 0
         self.repair = repair
+        self.ground_sources = ground_sources
         self.last_truncated = False
         self.constrained = bool(constrained)
         self.grammar_settings = constrained if isinstance(constrained, GrammarSettings) else GrammarSettings()
@@ -238,6 +244,9 @@ class HFPlanner:
                         plan, repairs = parse_plan_with_repair(raw, self.library)
                     else:
                         plan = parse_plan(raw, self.library)
+                    if self.ground_sources and context is not None:
+                        plan, fixes = ground_sources(plan, context, self.library)
+                        repairs = (*repairs, *fixes)
                     break
                 except PlanParseError as e:
                     # validation errors already read "invalid plan: ..."; say it once

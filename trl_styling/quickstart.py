@@ -16,7 +16,8 @@
    greedily and resamples (temperature 0.7, at most ``eval_retries`` times) when its plan does not parse or
    validate; the report gives the validity of the plans used and as first generated;
 5. run the StylingAgent with the best trained planner on one test image (best of ``agent_best_of_n`` plans by
-   the judge) and write the before/after images, the plan with its reasoning, the instruction sent to the
+   the judge; the source values of its plans set from the image's context, ``HFPlanner(ground_sources=True)``)
+   and write the before/after images, the plan with its reasoning, the instruction sent to the
    editor and ``report.json``.
 
     python -m trl_styling.quickstart --out quickstart_out
@@ -226,7 +227,8 @@ def _run_agent(model_dir: Path, test: Any, specs: Any, library: Any, out: Path, 
 
     row = test[0]
     spec = specs[row["group_id"]]
-    planner = load_planner(model_dir, library, cfg.settings(), temperature=0.7)
+    # Source values are facts about the image: the agent sets them from the context (the evaluation does not)
+    planner = load_planner(model_dir, library, cfg.settings(), temperature=0.7, ground_sources=True)
     agent = StylingAgent.for_world(planner, library, seed=spec.get("render_seed", cfg.seed))
     result = agent.run(row["image"], spec["goal"], best_of_n=cfg.agent_best_of_n, seed=cfg.seed)
     agent_dir = out / "agent"

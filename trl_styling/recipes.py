@@ -285,6 +285,7 @@ def load_planner(
     max_retries: int = 2,
     repair: bool = False,
     constrained: bool = False,
+    ground_sources: bool = False,
 ) -> Any:
     """An `HFPlanner` prompted as in training (greedy by default, for evaluation;
     ``repair`` snaps near-miss names and values onto the library, see `trl_styling.tools.repair`;
@@ -320,4 +321,5 @@ def load_planner(
         max_retries=max_retries,
         repair=repair,
         constrained=constrained,
+        ground_sources=ground_sources,
     )

@@ -24,11 +24,11 @@ to diagnose and is counted by ``validity`` instead).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from trl_styling.context import StyleContext
 from trl_styling.tools import Plan, ToolLibrary
+from trl_styling.tools.grounding import atomic_actions
 from trl_styling.tools.vocab import ATOMIC_TOOLS
 from trl_styling.world.semantics.executor import CANONICAL_ORDER, ExecutionTrace
 from trl_styling.world.semantics.goals import StylingGoal
@@ -44,24 +44,7 @@ ERROR_KINDS: tuple[str, ...] = (
     "redundant_step",
 )
 # Where composite tools keep the atomic calls they run (see the executor's `_edits`).
-_NESTED_ACTIONS = ("then_action", "base_action", "source_transform", "target_transform")
-_NESTED_LISTS = ("sub_actions", "parallel_actions")
 _CONSTRAINT_TOOLS = ("preserve_attribute", "preserve_object_category", "exclude_region", "spatial_constraint")
-
-
-def atomic_actions(tool: str, arguments: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The atomic calls ``(tool, arguments)`` a step runs, composites unpacked, in execution order."""
-    if tool in ATOMIC_TOOLS:
-        yield tool, arguments
-        return
-    for key in _NESTED_ACTIONS:
-        if isinstance(arguments.get(key), dict):
-            yield from atomic_actions(arguments[key]["tool"], arguments[key]["arguments"])
-    for key in _NESTED_LISTS:
-        for action in arguments.get(key) or ():
-            yield from atomic_actions(action["tool"], action["arguments"])
-    for layer in arguments.get("layers") or ():
-        yield from atomic_actions(layer["action"]["tool"], layer["action"]["arguments"])
 
 
 def _step_dimensions(tool: str, arguments: dict[str, Any], library: ToolLibrary) -> list[str]:
