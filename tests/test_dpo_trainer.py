@@ -138,37 +138,6 @@ def test_config_validation(tmp_path, overrides, message):
 # ----- parity with TRL's DPOTrainer -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def tiny_moe_dir(tiny_lm_dir, tmp_path_factory) -> Path:
-    """A tiny ``Qwen3MoeForCausalLM`` (router logits on: TRL adds the load-balancing loss), tiny tokenizer."""
-    from transformers import Qwen3MoeConfig, Qwen3MoeForCausalLM
-
-    tokenizer = AutoTokenizer.from_pretrained(tiny_lm_dir)
-    config = Qwen3MoeConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        moe_intermediate_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=8,
-        num_experts=4,
-        num_experts_per_tok=2,
-        output_router_logits=True,
-        router_aux_loss_coef=0.5,  # large, so that a missing auxiliary loss shows in the parameters
-        tie_word_embeddings=True,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        bos_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("tiny_qwen3_moe")
-    Qwen3MoeForCausalLM(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
-
-
 def _train_both(model_dir: Path, tmp_path: Path, dataset: Dataset, **overrides):
     """Trains TRL's DPOTrainer on ``pairs()`` and ours on ``dataset``; returns both trainers and models."""
     trl_model, tokenizer = load(model_dir)

@@ -418,3 +418,26 @@ def test_the_styling_card_is_written_by_the_trainers_own_create_model_card(tiny_
     assert card.startswith("---") and "# tiny-RW" in card and "**Reward-Weighted fine-tuning (RW)**" in card
     # the data summary comes from the trainer's weight statistics when the card has none
     assert f"| rows_out | {trainer.weight_statistics['train'].rows_out} |" in card
+
+
+def test_moe_auxiliary_loss_like_sft_trainer(tiny_moe_dir, tmp_path):
+    # Unit weights, token normalisation: TRL's SFT loss plus the router's load-balancing loss, logged as TRL logs it.
+    dataset = scored_dataset([4.0] * 8)
+    sft_model, tokenizer = load(tiny_moe_dir)
+    sft = SFTTrainer(
+        sft_model, args=SFTConfig(**common_args(tmp_path / "sft")), train_dataset=dataset, processing_class=tokenizer
+    )
+    sft.train()
+    rw_model, tokenizer = load(tiny_moe_dir)
+    rw_args = RewardWeightedConfig(**common_args(tmp_path / "rw"), loss_normalization="token")
+    rw = RewardWeightedTrainer(rw_model, args=rw_args, train_dataset=dataset, processing_class=tokenizer)
+    rw.train()
+    assert rw.aux_loss_enabled and any("aux_loss" in h for h in rw.state.log_history)
+    assert [h["aux_loss"] for h in rw.state.log_history if "aux_loss" in h] == [
+        h["aux_loss"] for h in sft.state.log_history if "aux_loss" in h
+    ]
+    assert [h["loss"] for h in rw.state.log_history if "loss" in h] == [
+        h["loss"] for h in sft.state.log_history if "loss" in h
+    ]
+    for (name, p_sft), (_, p_rw) in zip(sft_model.named_parameters(), rw_model.named_parameters(), strict=True):
+        assert torch.equal(p_sft, p_rw), name

@@ -233,6 +233,7 @@ class StylingSFTTrainer(StylingTrainerMixin, SFTTrainer):
         if self.aux_loss_enabled:
             steps = self.current_gradient_accumulation_steps if num_items_in_batch is not None else 1
             loss = loss + self.router_aux_loss_coef * outputs.aux_loss / steps
+            self._metrics[mode]["aux_loss"].append(self.accelerator.gather_for_metrics(outputs.aux_loss).mean().item())
         self._log_step_metrics(mode, inputs, outputs, per_token_nll, token_mask, weights)
 
         if return_outputs:
