@@ -11,6 +11,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, TrainingArguments
 from trl import DPOConfig, DPOTrainer
 
 from trl_styling import StylingDPOConfig, StylingDPOTrainer
+from trl_styling.losses import PER_PAIR_DPO_LOSSES
 
 
 def pairs(n: int = 4, weights: list[float] | None = None) -> Dataset:
@@ -124,9 +125,9 @@ def test_bad_pair_weights(tiny_lm_dir, tmp_path):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"loss_type": ["hinge"]}, "supports loss_type=\\['sigmoid'\\]"),
+        ({"loss_type": ["aot"]}, "loss_type \\['aot'\\] has no per-pair loss"),
         ({"f_divergence_type": "js_divergence"}, "f_divergence_type must be 'reverse_kl'"),
-        ({"label_smoothing": 0.1}, "label_smoothing=0.1 would have no effect: TRL's sigmoid DPO loss ignores it"),
+        ({"label_smoothing": 0.1}, "label_smoothing=0.1 would have no effect: of TRL's DPO losses only 'robust'"),
         ({"label_smoothing": 0.6}, "label_smoothing must be in"),
     ],
 )
@@ -159,13 +160,13 @@ def _train_both(model_dir: Path, tmp_path: Path, dataset: Dataset, **overrides):
     return trl_trainer, trl_model, ours, our_model
 
 
-def _assert_same_training(trl_trainer, trl_model, ours, our_model) -> None:
+def _assert_same_training(trl_trainer, trl_model, ours, our_model, atol: float = 1e-7) -> None:
     trl_losses = [h["loss"] for h in trl_trainer.state.log_history if "loss" in h]
     our_losses = [h["loss"] for h in ours.state.log_history if "loss" in h]
     assert len(trl_losses) == 2
     assert our_losses == pytest.approx(trl_losses, rel=1e-5)
     for (name, a), (_, b) in zip(trl_model.named_parameters(), our_model.named_parameters(), strict=True):
-        assert torch.allclose(a, b, rtol=1e-5, atol=1e-7), name
+        assert torch.allclose(a, b, rtol=1e-5, atol=atol), name
 
 
 # `pairs(4, weights=[1.0] * 4)` goes through the weighted loss, `pairs()` through TRL's own.
@@ -269,3 +270,28 @@ def test_mostly_zero_pair_weights_warn(tiny_lm_dir, tmp_path, caplog):
             model, args=args, train_dataset=pairs(3, weights=[0.0, 0.0, 1.0]), processing_class=tokenizer
         )
     assert "2 of 3 pairs (67%) of the train dataset have weight 0" in caplog.text
+
+
+@pytest.mark.parametrize("loss_type", PER_PAIR_DPO_LOSSES)
+def test_every_per_pair_loss_type_with_unit_weights_equals_trl(tiny_lm_dir, tmp_path, loss_type):
+    overrides = {"loss_type": [loss_type]}
+    if loss_type in ("robust", "exo_pair"):
+        overrides["label_smoothing"] = 0.1  # the two losses that use it (exo_pair needs it > 0)
+    # exo_pair's gradients are tiny where the pair is saturated; AdamW divides by their root mean square, which turns
+    # float32 rounding of the weighted sum (ours) against the mean (TRL's) into differences up to ~8e-7
+    atol = 1e-6 if loss_type == "exo_pair" else 1e-7
+    _assert_same_training(*_train_both(tiny_lm_dir, tmp_path, pairs(4, [1.0] * 4), **overrides), atol=atol)
+
+
+def test_a_mixture_of_losses_with_unit_weights_equals_trl(tiny_lm_dir, tmp_path):
+    mixture = {"loss_type": ["sigmoid", "bco_pair"], "loss_weights": [0.7, 0.3]}
+    _assert_same_training(*_train_both(tiny_lm_dir, tmp_path, pairs(4, [1.0] * 4), **mixture))
+
+
+def test_losses_that_are_not_per_pair_are_refused_with_pair_weights(tmp_path):
+    for loss_type in ("aot", "aot_unpaired", "sft"):
+        with pytest.raises(ValueError, match=rf"loss_type \['{loss_type}'\] has no per-pair loss"):
+            StylingDPOConfig(**args_dict(tmp_path, loss_type=[loss_type]))
+        StylingDPOConfig(**args_dict(tmp_path, loss_type=[loss_type], pair_weight_column=None))  # TRL's own loss
+    with pytest.raises(ValueError, match=r"only 'robust' and 'exo_pair' use it"):
+        StylingDPOConfig(**args_dict(tmp_path, loss_type=["hinge"], label_smoothing=0.1))

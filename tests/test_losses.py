@@ -156,3 +156,40 @@ def test_dpo_rejects_bad_beta():
 def test_safe_divide_zero():
     assert safe_divide(torch.tensor(3.0), 0).item() == 0.0
     assert safe_divide(torch.tensor(3.0), 2).item() == 1.5
+
+
+def test_dpo_pair_losses_exact_values():
+    import math
+
+    from trl_styling.losses import PER_PAIR_DPO_LOSSES, dpo_pair_losses
+
+    def s(x: float) -> float:
+        return 1 / (1 + math.exp(-x))
+
+    # c = 1, r = -1, beta = 0.5: b d = 1, b c = 0.5, b r = -0.5; lengths 2 and 4: c/2 - r/4 = 0.75
+    c, r, lengths = torch.tensor([1.0]), torch.tensor([-1.0]), (torch.tensor([2.0]), torch.tensor([4.0]))
+    m = s(1 / 0.05)
+    expected = {
+        "sigmoid": -math.log(s(1)),
+        "hinge": 0.0,
+        "ipo": (0.75 - 1 / (2 * 0.5)) ** 2,
+        "exo_pair": s(1) * (math.log(s(1)) - math.log(0.9)) + s(-1) * (math.log(s(-1)) - math.log(0.1)),
+        "nca_pair": -math.log(s(0.5)) - 0.5 * math.log(s(-0.5)) - 0.5 * math.log(s(0.5)),
+        "robust": (-(0.9) * math.log(s(1)) + 0.1 * math.log(s(-1))) / 0.8,
+        "bco_pair": -math.log(s(0.5)) - math.log(s(0.5)),
+        "sppo_hard": (1 - 0.5 / 0.5) ** 2 + (-1 + 0.5 / 0.5) ** 2,
+        "apo_zero": (1 - s(0.5)) + s(-0.5),
+        "apo_down": s(0.5) + (1 - s(1)),
+        "discopop": -math.log(s(1)) * (1 - m) + math.exp(-1) * m,
+        "sigmoid_norm": -math.log(s(0.5 * 0.75)),
+    }
+    assert set(expected) == set(PER_PAIR_DPO_LOSSES)
+    for loss_type, value in expected.items():
+        got = dpo_pair_losses(
+            loss_type, c, r, 0.5, label_smoothing=0.1, chosen_lengths=lengths[0], rejected_lengths=lengths[1]
+        )
+        assert got.item() == pytest.approx(value, rel=1e-6, abs=1e-7), loss_type
+    with pytest.raises(ValueError, match="'aot' has no per-pair form"):
+        dpo_pair_losses("aot", c, r, 0.5)
+    with pytest.raises(ValueError, match="'ipo' needs chosen_lengths and rejected_lengths"):
+        dpo_pair_losses("ipo", c, r, 0.5)

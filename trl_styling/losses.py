@@ -180,6 +180,111 @@ def weighted_sigmoid_dpo_loss(
     return -(1 - label_smoothing) * F.logsigmoid(logits) - label_smoothing * F.logsigmoid(-logits)
 
 
+# TRL's DPO loss types with one loss per (chosen, rejected) pair, which pair weights can reduce. TRL's "aot" and
+# "aot_unpaired" sort the batch (a pair's loss depends on the others) and "sft" is a token mean: not per pair.
+PER_PAIR_DPO_LOSSES: tuple[str, ...] = (
+    "sigmoid",
+    "hinge",
+    "ipo",
+    "exo_pair",
+    "nca_pair",
+    "robust",
+    "bco_pair",
+    "sppo_hard",
+    "apo_zero",
+    "apo_down",
+    "discopop",
+    "sigmoid_norm",
+)
+
+
+def dpo_pair_losses(
+    loss_type: str,
+    chosen_logratios: torch.Tensor,
+    rejected_logratios: torch.Tensor,
+    beta: float,
+    *,
+    label_smoothing: float = 0.0,
+    chosen_lengths: torch.Tensor | None = None,
+    rejected_lengths: torch.Tensor | None = None,
+    discopop_tau: float = 0.05,
+) -> torch.Tensor:
+    """One DPO loss per pair, for each loss type of TRL's `DPOTrainer` that has one (`PER_PAIR_DPO_LOSSES`).
+
+    With ``c``, ``r`` the chosen and rejected log-ratios (policy minus reference, summed over the completion),
+    ``d = c - r``, ``b = beta``, ``s`` the sigmoid and ``ls = label_smoothing``:
+
+    ==============  ==========================================================================================
+    sigmoid         ``-log s(b d)`` (DPO)
+    hinge           ``max(0, 1 - b d)`` (SLiC)
+    ipo             ``(c / n_c - r / n_r - 1 / (2 b))^2`` with the completion lengths ``n`` (IPO, per token)
+    exo_pair        ``s(b d) (log s(b d) - log(1 - ls)) + s(-b d) (log s(-b d) - log ls)`` (EXO, needs ls > 0)
+    nca_pair        ``-log s(b c) - log s(-b c) / 2 - log s(-b r) / 2`` (NCA)
+    robust          ``(-(1 - ls) log s(b d) + ls log s(-b d)) / (1 - 2 ls)`` (robust DPO)
+    bco_pair        ``-log s(b c) - log s(-b r)`` (BCO)
+    sppo_hard       ``(c - 1 / (2 b))^2 + (r + 1 / (2 b))^2`` (SPPO, hard labels)
+    apo_zero        ``1 - s(b c) + s(b r)`` (APO-zero)
+    apo_down        ``s(b c) + 1 - s(b d)`` (APO-down)
+    discopop        ``(1 - m) (-log s(b d)) + m exp(-b d)`` with ``m = s(b d / tau)`` (DiscoPOP)
+    sigmoid_norm    ``-log s(b (c / n_c - r / n_r))`` (length-normalised DPO)
+    ==============  ==========================================================================================
+
+    Args:
+        loss_type: One of `PER_PAIR_DPO_LOSSES`.
+        chosen_logratios: ``c``, one per pair.
+        rejected_logratios: ``r``, one per pair.
+        beta: ``b`` (> 0).
+        label_smoothing: ``ls`` of ``exo_pair`` and ``robust`` (the others ignore it, as TRL's do).
+        chosen_lengths: Completion tokens of each chosen answer (``ipo``, ``sigmoid_norm``; at least 1 is used).
+        rejected_lengths: Completion tokens of each rejected answer (``ipo``, ``sigmoid_norm``).
+        discopop_tau: ``tau`` of ``discopop``.
+
+    Returns:
+        One loss per pair; a trainer reduces them with the pair weights.
+
+    Raises:
+        ValueError: For a loss type that is not per pair, or ``beta <= 0``, or missing lengths.
+    """
+    if loss_type not in PER_PAIR_DPO_LOSSES:
+        raise ValueError(
+            f"loss_type {loss_type!r} has no per-pair form that pair weights could reduce; per-pair types: "
+            f"{', '.join(PER_PAIR_DPO_LOSSES)}."
+        )
+    if beta <= 0:
+        raise ValueError(f"beta must be > 0, got {beta}.")
+    c, r = chosen_logratios, rejected_logratios
+    logits = beta * (c - r)
+    if loss_type == "sigmoid":
+        return -F.logsigmoid(logits)
+    if loss_type == "hinge":
+        return torch.relu(1 - logits)
+    if loss_type in ("ipo", "sigmoid_norm"):
+        if chosen_lengths is None or rejected_lengths is None:
+            raise ValueError(f"loss_type {loss_type!r} needs chosen_lengths and rejected_lengths.")
+        per_token = c / chosen_lengths.clamp(min=1.0) - r / rejected_lengths.clamp(min=1.0)
+        return (per_token - 1 / (2 * beta)) ** 2 if loss_type == "ipo" else -F.logsigmoid(beta * per_token)
+    if loss_type == "exo_pair":
+        epsilon = torch.tensor(label_smoothing, device=c.device)
+        chosen_term = torch.sigmoid(logits) * (F.logsigmoid(logits) - torch.log1p(-epsilon))
+        return chosen_term + torch.sigmoid(-logits) * (F.logsigmoid(-logits) - torch.log(epsilon))
+    if loss_type == "nca_pair":
+        return -F.logsigmoid(beta * c) - 0.5 * F.logsigmoid(-beta * c) - 0.5 * F.logsigmoid(-beta * r)
+    if loss_type == "robust":
+        clean = -(1 - label_smoothing) * F.logsigmoid(logits)
+        flipped = -label_smoothing * F.logsigmoid(-logits)
+        return (clean - flipped) / (1 - 2 * label_smoothing)
+    if loss_type == "bco_pair":
+        return -F.logsigmoid(beta * c) - F.logsigmoid(-beta * r)
+    if loss_type == "sppo_hard":
+        return (c - 0.5 / beta) ** 2 + (r + 0.5 / beta) ** 2
+    if loss_type == "apo_zero":
+        return (1 - torch.sigmoid(beta * c)) + torch.sigmoid(beta * r)
+    if loss_type == "apo_down":
+        return torch.sigmoid(beta * c) + (1 - torch.sigmoid(logits))
+    modulation = torch.sigmoid(logits / discopop_tau)  # discopop
+    return -F.logsigmoid(logits) * (1 - modulation) + torch.exp(-logits) * modulation
+
+
 def weighted_mean(values: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
     """``sum_i w_i v_i / sum_i w_i`` (plain mean without weights); 0 when all weights are 0."""
     if weights is None:

@@ -17,7 +17,7 @@ from datasets import Dataset, IterableDataset
 from trl import DPOConfig, DPOTrainer
 
 from ..collator import StylingDataCollator
-from ..losses import safe_divide, weighted_sigmoid_dpo_loss
+from ..losses import PER_PAIR_DPO_LOSSES, dpo_pair_losses, safe_divide
 from ..vision_cache.training import attach_cached_features
 from .common import StylingTrainerMixin, VisionCacheArguments
 from .weighting import check_zero_weights, sum_over_processes
@@ -28,11 +28,14 @@ class StylingDPOConfig(VisionCacheArguments, DPOConfig):
     r"""
     Configuration for `StylingDPOTrainer`.
 
-    Only the paper's sigmoid loss with the reverse-KL divergence is supported (TRL's other loss types have no
-    per-pair form here); `beta` is the paper's searched hyper-parameter ({0.05, 0.1, 0.5}, 0.1 reported).
-    `label_smoothing` must be 0: TRL's sigmoid loss ignores it (only its 'robust' and 'exo_pair' losses use it).
-    `ld_alpha` and `use_weighting` work as in TRL when no dataset has pair weights; the trainer refuses them
-    together with pair weights.
+    Pair weights work with every loss type of TRL's `DPOTrainer` that has one loss per pair
+    (`trl_styling.losses.PER_PAIR_DPO_LOSSES`: sigmoid, the paper's, and hinge, ipo, exo_pair, nca_pair, robust,
+    bco_pair, sppo_hard, apo_zero, apo_down, discopop, sigmoid_norm), alone or mixed through `loss_weights`. With
+    weights of 1 each equals TRL's loss. `aot`, `aot_unpaired` and `sft` have no per-pair loss: they are refused
+    unless `pair_weight_column=None` (TRL's own loss then). The divergence is reverse KL. `label_smoothing` is used
+    by 'robust' and 'exo_pair' only, as in TRL, and refused for the others, where it would do nothing. `beta` is the
+    paper's searched hyper-parameter ({0.05, 0.1, 0.5}, 0.1 reported). `ld_alpha` and `use_weighting` work as in
+    TRL when no dataset has pair weights; the trainer refuses them together with pair weights.
 
     Parameters:
         pair_weight_column (`str` or `None`, *optional*, defaults to `"weight"`):
@@ -52,20 +55,23 @@ class StylingDPOConfig(VisionCacheArguments, DPOConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if list(self.loss_type) != ["sigmoid"]:
+        loss_types = list(self.loss_type)
+        not_per_pair = [t for t in loss_types if t not in PER_PAIR_DPO_LOSSES]
+        if not_per_pair and self.pair_weight_column is not None:
             raise ValueError(
-                f"StylingDPOConfig supports loss_type=['sigmoid'] (the paper's DPO), got {self.loss_type}. Use TRL's "
-                "DPOTrainer for the other losses (they have no per-pair weights)."
+                f"loss_type {not_per_pair} has no per-pair loss, so pair weights cannot reduce it (per-pair types: "
+                f"{', '.join(PER_PAIR_DPO_LOSSES)}). Use a per-pair type, or set `pair_weight_column=None` to train "
+                "every pair with weight 1 through TRL's own loss."
             )
         if self.f_divergence_type != "reverse_kl":
             raise ValueError(f"f_divergence_type must be 'reverse_kl', got {self.f_divergence_type!r}.")
         if not 0.0 <= self.label_smoothing < 0.5:
             raise ValueError(f"label_smoothing must be in [0, 0.5), got {self.label_smoothing}.")
-        if self.label_smoothing != 0.0:
+        if self.label_smoothing != 0.0 and not {"robust", "exo_pair"} & set(loss_types):
             raise ValueError(
-                f"label_smoothing={self.label_smoothing} would have no effect: TRL's sigmoid DPO loss ignores it "
-                "(only its 'robust' and 'exo_pair' losses use it), and StylingDPOTrainer follows TRL. Set "
-                "`label_smoothing=0.0`, or use TRL's DPOTrainer with `loss_type=['robust']` for noisy labels."
+                f"label_smoothing={self.label_smoothing} would have no effect: of TRL's DPO losses only 'robust' and "
+                f"'exo_pair' use it, and loss_type is {loss_types}. Set `label_smoothing=0.0`, or add one of them "
+                "(e.g. `loss_type=['robust']` for noisy preference labels)."
             )
 
 
@@ -184,7 +190,7 @@ class StylingDPOTrainer(StylingTrainerMixin, DPOTrainer):
         return_outputs: bool,
         mode: str,
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
-        """TRL's `_compute_loss` for `loss_type=["sigmoid"]`, reduced with the pair weights."""
+        """TRL's `_compute_loss` with each per-pair loss reduced by the pair weights instead of a mean."""
         num_items_in_batch = self._num_items_in_batch
         completion_mask = inputs["completion_mask"]
         model_kwargs = {
@@ -207,14 +213,26 @@ class StylingDPOTrainer(StylingTrainerMixin, DPOTrainer):
 
         chosen_logratios = chosen_logps - ref_chosen_logps
         rejected_logratios = rejected_logps - ref_rejected_logps
-        per_pair = weighted_sigmoid_dpo_loss(chosen_logratios, rejected_logratios, self.beta)
-        weights = pair_weights.to(per_pair.dtype)
-        numerator = (per_pair * weights).sum()
-        if num_items_in_batch is None:  # evaluation, or a single batch outside the training loop
-            loss = safe_divide(numerator, weights.sum())
-        else:  # DDP averages gradients over processes; the denominator already spans all of them
-            loss = safe_divide(numerator, num_items_in_batch) * self.accelerator.num_processes
-        loss = loss * self.loss_weights[0]
+        chosen_lengths, rejected_lengths = completion_mask.sum(dim=1).chunk(2, dim=0)
+        weights = pair_weights.to(chosen_logratios.dtype)
+        loss = 0.0
+        for loss_type, loss_weight in zip(self.loss_types, self.loss_weights, strict=True):
+            per_pair = dpo_pair_losses(
+                loss_type,
+                chosen_logratios,
+                rejected_logratios,
+                self.beta,
+                label_smoothing=self.label_smoothing,
+                chosen_lengths=chosen_lengths,
+                rejected_lengths=rejected_lengths,
+                discopop_tau=self.args.discopop_tau,
+            )
+            numerator = (per_pair * weights).sum()
+            if num_items_in_batch is None:  # evaluation, or a single batch outside the training loop
+                reduced = safe_divide(numerator, weights.sum())
+            else:  # DDP averages gradients over processes; the denominator already spans all of them
+                reduced = safe_divide(numerator, num_items_in_batch) * self.accelerator.num_processes
+            loss = loss + reduced * loss_weight
         if self.aux_loss_enabled:
             # A per-micro-batch mean, like TRL's; Trainer does not divide this loss by the accumulation steps.
             steps = self.current_gradient_accumulation_steps if num_items_in_batch is not None else 1
