@@ -57,7 +57,8 @@ class GenerationResult(dict):
 def compute_shard(
     runner: GroupRunner, start: int, end: int, on_group: Any = None
 ) -> tuple[list[dict], list[dict], dict[str, Any]]:
-    """Runs groups [start, end); returns their rows, group specs and stats (``seconds.compute`` included)."""
+    """Runs groups [start, end); returns their rows, group specs and stats (with ``compute_seconds``, which
+    `write_computed_shard` turns into the shard's ``seconds.total``)."""
     began = time.perf_counter()
     runner.clock.seconds.clear()
     rows, specs, failures = [], [], []
