@@ -22,6 +22,24 @@ from trl_styling.data.schema import TRAJECTORY_FEATURES, VARIANTS
 from trl_styling.data.validation import validate_trajectories
 from trl_styling.pipeline.config import redact_secrets
 
+# The reward statistics (`reward_statistics`) both cards report, in this order: the dataset card per variant,
+# the model card for its training split.
+REWARD_SUMMARY_KEYS: tuple[str, ...] = (
+    "count",
+    "usable",
+    "judge_failed",
+    "mean",
+    "std",
+    "min",
+    "max",
+    "frac_ge_3_5",
+    "frac_ge_4_0",
+    "num_groups",
+    "mean_group_size",
+    "mean_within_group_std",
+)
+
+
 PAPER_TITLE = "Agentic Planning with Reasoning for Image Styling via Offline RL"
 PAPER_AUTHORS = (
     "Subhojyoti Mukherjee, Stefano Petrangeli, Branislav Kveton, Trung Bui, Franck Dernoncourt, Arko Mukherjee"
@@ -128,20 +146,7 @@ def render_dataset_card(
         "| statistic | " + " | ".join(variants) + " |",
         "|---|" + "---|" * len(variants),
     ]
-    for key in (
-        "count",
-        "usable",
-        "judge_failed",
-        "mean",
-        "std",
-        "min",
-        "max",
-        "frac_ge_3_5",
-        "frac_ge_4_0",
-        "num_groups",
-        "mean_group_size",
-        "mean_within_group_std",
-    ):
+    for key in REWARD_SUMMARY_KEYS:
         lines.append(f"| {key} | " + " | ".join(_fmt(stats_by_variant[v][key]) for v in variants) + " |")
     lines += ["", "## Schema", "", "| column | type |", "|---|---|"]
     lines += [f"| `{name}` | `{_feature_text(feature)}` |" for name, feature in TRAJECTORY_FEATURES.items()]

@@ -14,24 +14,16 @@ from typing import Any
 
 from huggingface_hub import ModelCard, ModelCardData
 
-from trl_styling.data.hub_card import PAPER_AUTHORS, PAPER_BIBTEX, PAPER_DATASET_URL, PAPER_TITLE, PAPER_YEAR
+from trl_styling.data.hub_card import (
+    PAPER_AUTHORS,
+    PAPER_BIBTEX,
+    PAPER_DATASET_URL,
+    PAPER_TITLE,
+    PAPER_YEAR,
+    REWARD_SUMMARY_KEYS,
+)
 from trl_styling.prompt import PROMPT_FILE, PlannerPrompt
 from trl_styling.trainers.methods import get_training_method
-
-SUMMARY_KEYS = (
-    "count",
-    "usable",
-    "judge_failed",
-    "mean",
-    "std",
-    "min",
-    "max",
-    "frac_ge_3_5",
-    "frac_ge_4_0",
-    "num_groups",
-    "mean_group_size",
-    "mean_within_group_std",
-)
 
 
 @dataclass
@@ -101,7 +93,7 @@ def render_model_card(info: PlannerCardInfo, model_name: str, hub_model_id: str 
         "",
         "| statistic | value |",
         "|---|---|",
-        *[f"| {key} | {_cell(info.reward_statistics.get(key))} |" for key in SUMMARY_KEYS],
+        *[f"| {key} | {_cell(info.reward_statistics.get(key))} |" for key in REWARD_SUMMARY_KEYS],
     ]
     if info.data_summary:
         lines += ["", "What the trainer used:", "", "| quantity | value |", "|---|---|"]
