@@ -186,7 +186,7 @@ def test_best_of_n_ranks_a_self_contradicting_plan_below_coherent_ones(scene):
 
 
 def test_ground_sources_sets_source_values_from_the_context(tiny_lm_dir, scene, monkeypatch):
-    _, context, goal = scene
+    image, context, goal = scene
     wrong = "night_starlit" if context.time_of_day != "night_starlit" else "dawn_early"
     text = f'[REASONING] Dusk. [ACTION] time_of_day(source_time="{wrong}", target_time="dusk_twilight")'
     model, tokenizer = AutoModelForCausalLM.from_pretrained(tiny_lm_dir), AutoTokenizer.from_pretrained(tiny_lm_dir)
@@ -198,3 +198,7 @@ def test_ground_sources_sets_source_values_from_the_context(tiny_lm_dir, scene, 
     proposal = grounded.propose(context, goal, 1)[0]
     assert proposal.plan.steps[0].arguments["source_time"] == context.time_of_day
     assert proposal.repairs == (f"step 1 (time_of_day): source_time '{wrong}' -> '{context.time_of_day}'",)
+    # the agent shows the grounded plan and says what was changed after generation
+    result = StylingAgent.for_world(grounded, LIBRARY).run(image, goal, seed=0)
+    assert result.plan == proposal.plan
+    assert result.notes == [f"changed after generation: {proposal.repairs[0]}"]

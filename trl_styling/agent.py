@@ -73,6 +73,7 @@ class Candidate:
     raw: str | None = None
     errors: list[str] = field(default_factory=list)
     contradictions: tuple[str, ...] = ()  # changes the plan's own constraints blocked ("keeps X, then changes X")
+    repairs: tuple[str, ...] = ()  # what the planner changed in the generated plan (repair, ground_sources)
 
 
 @dataclass
@@ -360,6 +361,8 @@ class StylingAgent:
         assert best.edited_image is not None
         if best.contradictions:
             notes.append("the chosen plan contradicts itself: " + "; ".join(best.contradictions))
+        if best.repairs:  # the plan shown is not the text the model wrote: say where
+            notes.append("changed after generation: " + "; ".join(best.repairs))
         return AgentResult(
             context, best.plan, best.instruction, best.edited_image, best.score, candidates, errors, fallback, notes
         )
@@ -367,7 +370,9 @@ class StylingAgent:
     def _execute(
         self, image: Image.Image, context: StyleContext, goal: Goal, proposal: PlanProposal, seed: int
     ) -> Candidate:
-        candidate = Candidate(plan=proposal.plan, raw=proposal.raw, errors=list(proposal.errors))
+        candidate = Candidate(
+            plan=proposal.plan, raw=proposal.raw, errors=list(proposal.errors), repairs=tuple(proposal.repairs)
+        )
         if proposal.plan is None:
             if not proposal.errors:
                 candidate.errors.append("the planner returned no plan")

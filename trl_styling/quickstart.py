@@ -247,10 +247,12 @@ def _run_agent(model_dir: Path, test: Any, specs: Any, library: Any, out: Path, 
         "errors": list(result.errors),
         "fallback": result.fallback,
         "candidate_rewards": [None if c.score is None else c.score.reward for c in result.candidates],
+        "notes": list(result.notes),
     }
+    notes = "".join(f"\n  note: {note}" for note in result.notes)
     print(
         f"Agent on {row['group_id']}: goal {summary['goal']!r}\n  plan:\n{plan_text}\n"
-        f"  instruction to the editor: {result.instruction}\n  reward: {summary['reward']}"
+        f"  instruction to the editor: {result.instruction}\n  reward: {summary['reward']}{notes}"
     )
     return summary
 
