@@ -1,28 +1,76 @@
 """Evaluate trained planners (models or LoRA adapters saved by the training scripts) on a generated dataset.
 
-Each planner plans every test goal once (greedy); the plan is executed by the hermetic world's editor and scored
-by its noise-free judge. Writes ``comparison.md``, ``comparison.json`` and ``comparison.png`` to ``output_dir``,
-with the oracle planner (the ceiling) and the teacher's mean test reward as references.
+Each planner plans every test goal once (greedy). Two protocols:
+
+* ``--judge world`` (default): the hermetic world's editor executes the plan and its noise-free judge scores it.
+  Writes ``comparison.md``, ``comparison.json`` and ``comparison.png`` to ``output_dir``, with E (Edit-Only),
+  the oracle planner (the ceiling) and the teacher's mean test reward as references.
+* ``--judge openai --base_url URL --model NAME``: the paper's protocol. An edit backend (``--editor``: the world's,
+  or ``diffusers``) renders each plan's instruction, and a VLM judge scores image and plan on 0-100 per dimension,
+  next to the baselines E, G (``--zero_shot_model``) and B (``--base_model``). Writes ``paper_report.md``,
+  ``paper_report.json``, grouped bar charts and each method's outputs for ``trl-styling annotate``.
 
 ```bash
 python examples/evaluate.py --config examples/configs/paper/evaluate.yaml \
     --dataset_name data/regular --model_paths S=runs/S SW=runs/SW --output_dir runs/evaluation
+python examples/evaluate.py --config examples/configs/paper/evaluate.yaml --judge openai --model gpt-4o \
+    --zero_shot_model gpt-4o --dataset_name data/regular --model_paths S=runs/S --output_dir runs/paper_eval
 ```
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 
-def main(eval_args: Any) -> None:
+def hf_planner(model_dir: str, library: str, eval_args: Any) -> Any:
+    """An `HFPlanner` on a saved model, with its saved prompt (overridden by the command line's settings)."""
     from trl_styling.agent import HFPlanner
-    from trl_styling.data import load_styling_dataset, reward_statistics
-    from trl_styling.evaluation import OraclePlanner, evaluate_planner, write_comparison
-    from trl_styling.pipeline import load_group_specs
     from trl_styling.prompt import PlannerPrompt
     from trl_styling.scripts_support import load_planner_model
+
+    overrides = dict(
+        plan_format=eval_args.plan_format, tool_specs=eval_args.tool_specs, include_image=eval_args.include_image
+    )
+    try:
+        saved = PlannerPrompt.load(model_dir)
+    except FileNotFoundError as error:  # no saved prompt: only one given in full on the command line
+        if eval_args.plan_format is None or eval_args.tool_specs is None:
+            raise FileNotFoundError(f"{error} Here: pass --plan_format and --tool_specs.") from None
+        saved = PlannerPrompt()
+    model, processor = load_planner_model(model_dir)
+    prompt = saved.replace(**overrides)
+    return HFPlanner(
+        model, processor, library, prompt=prompt, max_new_tokens=eval_args.max_new_tokens, temperature=0.0
+    )
+
+
+def planners(eval_args: Any, library: str) -> dict[str, Any]:
+    """The methods to compare: the trained models, then the baselines asked for (B, G, E, oracle)."""
+    from trl_styling.evaluation import EditOnly, OraclePlanner
+
+    methods = {name: hf_planner(path, library, eval_args) for name, path in eval_args.named_models().items()}
+    if eval_args.base_model:
+        methods["B"] = hf_planner(eval_args.base_model, library, eval_args)
+    if eval_args.zero_shot_model:
+        from trl_styling.pipeline.registry import get_backend_class
+
+        base_url = eval_args.zero_shot_base_url or eval_args.base_url
+        methods["G"] = get_backend_class("plan", "openai")(
+            library=library, model=eval_args.zero_shot_model, base_url=base_url, cache_dir=eval_args.judge_cache_dir
+        )
+    if eval_args.include_edit_only:
+        methods["E"] = EditOnly()
+    if eval_args.include_oracle:
+        methods["oracle"] = OraclePlanner(library)
+    return methods
+
+
+def main(eval_args: Any) -> None:
+    from trl_styling.data import load_styling_dataset, reward_statistics
+    from trl_styling.pipeline import load_group_specs
 
     test = load_styling_dataset(eval_args.dataset_name, split=eval_args.split)
     variants = set(test.unique("variant")) - {""}
@@ -31,7 +79,16 @@ def main(eval_args: Any) -> None:
     library = variants.pop()
     specs_file = Path(eval_args.dataset_name) / "groups.jsonl"
     specs = load_group_specs(eval_args.dataset_name) if specs_file.is_file() else None
+    methods = planners(eval_args, library)
+    if eval_args.judge == "openai":
+        paper_protocol(eval_args, methods, test, library, specs)
+        return
+
+    from trl_styling.evaluation import evaluate_planner, write_comparison
+
+    editor = {"world": "instruction", "world_tools": "tools"}[eval_args.editor]
     common = dict(
+        editor=editor,
         max_goals=eval_args.max_goals,
         group_specs=specs,
         seed=eval_args.seed,
@@ -39,30 +96,42 @@ def main(eval_args: Any) -> None:
         num_workers=eval_args.num_workers,
         ray_address=eval_args.ray_address,
     )
-
-    evaluations = {}
-    for name, model_dir in eval_args.named_models().items():
-        overrides = dict(
-            plan_format=eval_args.plan_format, tool_specs=eval_args.tool_specs, include_image=eval_args.include_image
-        )
-        try:
-            saved = PlannerPrompt.load(model_dir)
-        except FileNotFoundError as error:  # no saved prompt: only one given in full on the command line
-            if eval_args.plan_format is None or eval_args.tool_specs is None:
-                raise FileNotFoundError(f"{error} Here: pass --plan_format and --tool_specs.") from None
-            saved = PlannerPrompt()
-        prompt = saved.replace(**overrides)
-        model, processor = load_planner_model(model_dir)
-        planner = HFPlanner(
-            model, processor, library, prompt=prompt, max_new_tokens=eval_args.max_new_tokens, temperature=0.0
-        )
-        evaluations[name] = evaluate_planner(planner, test, library, **common)
-    if eval_args.include_oracle:
-        evaluations["oracle"] = evaluate_planner(OraclePlanner(library), test, library, **common)
+    if editor == "tools":
+        methods.pop("E", None)  # E gives the editor text: only the instruction editor reads it
+    evaluations = {name: evaluate_planner(method, test, library, **common) for name, method in methods.items()}
     reference = {f"teacher ({eval_args.split} mean)": reward_statistics(test)["mean"]}
     table = write_comparison(evaluations, eval_args.output_dir, reference=reference)
     print(table)
     print(f"Wrote comparison.md, comparison.json and comparison.png to {eval_args.output_dir}.")
+
+
+def paper_protocol(eval_args: Any, methods: dict[str, Any], test: Any, library: str, specs: Any) -> None:
+    """Scores the methods with a served VLM judge on 0-100 (image and plan), as the paper does."""
+    from trl_styling.evaluation import ModelJudge, evaluate_like_paper, write_paper_report
+
+    judge = ModelJudge.from_openai(
+        model=eval_args.model, base_url=eval_args.base_url, cache_dir=eval_args.judge_cache_dir
+    )
+    metrics = None
+    if eval_args.image_metrics or eval_args.lpips_net or eval_args.clip_model:
+        from trl_styling.evaluation.image_metrics import ImageMetrics, ImageMetricsConfig
+
+        metrics = ImageMetrics(ImageMetricsConfig(lpips_net=eval_args.lpips_net, clip_model=eval_args.clip_model))
+    methods.pop("oracle", None)  # the world's oracle reads structured goals the paper's data does not have
+    evaluation = evaluate_like_paper(
+        methods,
+        test,
+        library,
+        judge=judge,
+        editor=eval_args.editor,
+        editor_kwargs=json.loads(eval_args.editor_kwargs or "{}"),
+        metrics=metrics,
+        max_goals=eval_args.max_goals,
+        seed=eval_args.seed,
+        group_specs=specs,
+    )
+    print(write_paper_report(evaluation, eval_args.output_dir))
+    print(f"Wrote paper_report.md, paper_report.json, charts and outputs/ to {eval_args.output_dir}.")
 
 
 def make_parser() -> Any:

@@ -172,11 +172,47 @@ def test_evaluate_script_compares_the_trained_adapter_with_the_oracle(pushed_sft
         str(out),
     )
     report = json.loads((out / "comparison.json").read_text())
-    assert set(report["planners"]) == {"S", "oracle"}
+    assert set(report["planners"]) == {"S", "E", "oracle"}
     assert all(len(planner["results"]) == 2 for planner in report["planners"].values())
     assert report["planners"]["oracle"]["summary"]["validity"]["mean"] == 1.0
     assert "teacher (test mean)" in report["reference"]
     assert "| S |" in (out / "comparison.md").read_text()
+
+
+def test_evaluate_script_with_a_served_judge_follows_the_paper_protocol(pushed_sft, tiny_data, tmp_path):
+    """--judge openai: the trained planner, B and E, scored by an OpenAI-compatible judge (a stub answering
+    50 on every dimension) on images and plans; the oracle is left out (it reads structured goals)."""
+    from trl_styling.evaluation.model_judge import IMAGE_DIMENSIONS, PLAN_DIMENSIONS
+    from trl_styling.testing.openai_stub import completion, scripted_server
+
+    names = [key for key, _, _ in IMAGE_DIMENSIONS + PLAN_DIMENSIONS]
+    answer = json.dumps(dict.fromkeys(names, 50) | {"rationale": "fine"})
+    out = tmp_path / "paper"
+    with scripted_server(lambda body, k, h: (200, completion(answer), {})) as server:
+        run_example(
+            "evaluate",
+            "--config",
+            str(TINY / "evaluate.yaml"),
+            "--dataset_name",
+            str(tiny_data),
+            "--model_paths",
+            f"S={pushed_sft['out']}",
+            "--base_model",
+            str(pushed_sft["out"]),
+            "--judge",
+            "openai",
+            "--base-url",
+            server.url,
+            "--model",
+            "judge",
+            "--output_dir",
+            str(out),
+        )
+    report = json.loads((out / "paper_report.json").read_text())["configurations"][0]
+    assert list(report["methods"]) == ["S", "B", "E"]
+    assert report["methods"]["S"]["summary"]["image"]["overall"]["mean"] == 50.0
+    assert report["methods"]["E"]["summary"]["plan"] is None
+    assert "| E | N/A |" in (out / "paper_report.md").read_text()
 
 
 def _free_port() -> int:

@@ -22,9 +22,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -37,62 +35,7 @@ from trl_styling.pipeline.backends.openai_server import OpenAIChatModel
 from trl_styling.pipeline.config import GenerationConfig
 from trl_styling.pipeline.generate import GenerationFailedError, generate_dataset
 from trl_styling.pipeline.shards import completed_shards, read_shard_stats, shard_dir
-
-Reply = tuple[int, dict[str, Any], dict[str, str]]  # status, JSON body, headers
-
-
-def completion(*texts: str) -> dict[str, Any]:
-    choices = [
-        {"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": "stop"}
-        for i, t in enumerate(texts)
-    ]
-    return {"id": "c", "object": "chat.completion", "created": 0, "model": "m", "choices": choices}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        server: Any = self.server
-        with server.lock:
-            server.bodies.append(body)
-            index = len(server.bodies) - 1
-            server.in_flight += 1
-            server.max_in_flight = max(server.max_in_flight, server.in_flight)
-        try:
-            status, payload, headers = server.respond(body, index, dict(self.headers))
-        finally:
-            with server.lock:
-                server.in_flight -= 1
-        data = json.dumps(payload).encode()
-        try:
-            self.send_response(status)
-            for key, value in {"Content-Type": "application/json", **headers}.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
-            pass
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def scripted_server(respond: Callable[[dict, int, dict], Reply]) -> Iterator[Any]:
-    """A real HTTP server on loopback answering ``/v1/chat/completions`` with ``respond(body, index, headers)``."""
-    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    server.respond, server.bodies, server.lock = respond, [], threading.Lock()
-    server.in_flight = server.max_in_flight = 0
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+from trl_styling.testing.openai_stub import Reply, completion, scripted_server
 
 
 def statuses(*codes: int, headers: dict[str, str] | None = None) -> Callable[[dict, int, dict], Reply]:
@@ -453,6 +396,51 @@ def test_a_server_stopped_mid_run_ends_the_run_and_a_rerun_resumes_without_loss(
     assert generation["counts"]["shards_reused"] == len(done) and generation["counts"]["trajectories"] == 3
     ids = [row["trajectory_id"] for row in rows(tmp_path / "run")]
     assert ids == [f"simple-s3-g{g:06d}-r0" for g in range(3)]  # none lost, none twice
+
+
+def test_paper_evaluation_of_planners_edit_only_and_a_served_zero_shot_planner(served, tmp_path):
+    """The paper's protocol through the full path: two planners, E and G (the served model planning zero-shot),
+    judged by the served tiny VLM on images and plans. Its garbage answers end as flagged, excluded scores."""
+    from trl_styling.evaluation import EditOnly, OraclePlanner
+    from trl_styling.evaluation.model_judge import ModelJudge
+    from trl_styling.evaluation.paper import evaluate_like_paper
+    from trl_styling.evaluation.paper_report import write_paper_report
+    from trl_styling.pipeline.backends.world import TeacherPlanner
+    from trl_styling.pipeline.registry import get_backend_class
+
+    out = tmp_path / "data"
+    generate_dataset(config(out, {}, {}, num_groups=4, rollouts=1, split_ratios=(0.5, 0.0, 0.5)))
+    test = load_from_disk(str(out))["test"]
+    cache = tmp_path / "cache"
+    zero_shot = get_backend_class("plan", "openai")(library="simple", **stage_kwargs(served, cache, exemplars=0))
+    methods = {
+        "S": TeacherPlanner(library="simple", seed=0),
+        "oracle": OraclePlanner("simple"),
+        "E": EditOnly(),
+        "G": zero_shot,
+    }
+
+    def run() -> object:
+        judge = ModelJudge.from_openai(model=served.model, base_url=served.url, cache_dir=str(cache), timeout=30.0)
+        judge.max_tokens, judge.max_attempts = 8, 2  # a random model: keep its garbage short
+        return evaluate_like_paper(methods, test, "simple", judge=judge, progress=False)
+
+    before = served.requests()
+    evaluation = run()
+    spent = served.requests() - before
+    rows_per_method = len(evaluation.methods["E"].rows)
+    assert rows_per_method == 2
+    # G: one planning request per goal; the judge: 2 attempts per image, and per plan of the 3 planners.
+    assert spent <= 2 + 2 * (4 * 2 + 3 * 2) and spent > 0
+    for name, method in evaluation.methods.items():
+        assert method.flagged()["image"] == 2 and all(r.image_scores is None for r in method.rows)
+        assert method.image_summary()["overall"].n == 0  # excluded, not zero
+        assert method.flagged()["plan"] == (0 if name == "E" else 2)
+    assert [r.valid for r in evaluation.methods["G"].rows] == [False, False]
+    assert "n/a" in write_paper_report(evaluation, tmp_path / "report")
+    again = run()  # every answer, the planner's included, comes from the cache
+    assert served.requests() - before == spent
+    assert json.dumps(again.to_dict(), sort_keys=True) == json.dumps(evaluation.to_dict(), sort_keys=True)
 
 
 # ------------------------------------------------------------------------------------------------ SmolLM2 (slow)

@@ -115,12 +115,66 @@ class EvaluateArguments:
     )
     num_workers: int = field(default=1, metadata={"help": "Ray tasks the goals are split over (executor='ray')."})
     ray_address: str | None = field(default=None, metadata={"help": "Ray cluster to join; default: a local one."})
+    include_edit_only: bool = field(
+        default=True, metadata={"help": "Add E, the paper's Edit-Only baseline: the editor reads the raw goal."}
+    )
+    base_model: str | None = field(
+        default=None, metadata={"help": "B: the untrained base model (a directory), evaluated as a planner."}
+    )
+    zero_shot_model: str | None = field(
+        default=None,
+        metadata={
+            "help": "G: a zero-shot planner served by an OpenAI-compatible model (e.g. gpt-4o), prompted "
+            "with the tool library."
+        },
+    )
+    zero_shot_base_url: str | None = field(
+        default=None, metadata={"help": "Server of --zero_shot_model (default: --base_url, else OpenAI's)."}
+    )
+    judge: str = field(
+        default="world",
+        metadata={
+            "help": "'world': the hermetic world's noise-free judge (0-5 reward, tool F1). 'openai': the paper's "
+            "protocol, a VLM judge served by an OpenAI-compatible server scoring images and plans on 0-100.",
+            "choices": ("world", "openai"),
+        },
+    )
+    base_url: str | None = field(
+        default=None, metadata={"help": "OpenAI-compatible server of the judge (vLLM, transformers serve, OpenAI)."}
+    )
+    model: str | None = field(default=None, metadata={"help": "The judge model (--judge openai), e.g. gpt-4o."})
+    judge_cache_dir: str | None = field(
+        default=None, metadata={"help": "Cache of the judge's answers: a rerun makes no request."}
+    )
+    editor: str = field(
+        default="world",
+        metadata={
+            "help": "Edit backend that renders the plans: 'world' (reads the instruction), 'world_tools' (executes "
+            "the plan) or, with --judge openai, any registered one such as 'diffusers'."
+        },
+    )
+    editor_kwargs: str | None = field(
+        default=None, metadata={"help": 'JSON keyword arguments of the edit backend, e.g. \'{"model": "DIR"}\'.'}
+    )
+    image_metrics: bool = field(
+        default=False, metadata={"help": "With --judge openai: add SSIM, PSNR (and LPIPS / CLIP score if set)."}
+    )
+    lpips_net: str | None = field(default=None, metadata={"help": "LPIPS backbone: alex, vgg or squeeze."})
+    clip_model: str | None = field(default=None, metadata={"help": "CLIP model (local dir or Hub id) for CLIP score."})
 
     def __post_init__(self) -> None:
         if not self.dataset_name:
             raise ValueError("dataset_name is required: the directory written by generate_data.py.")
-        if not self.model_paths and not self.include_oracle:
+        if not (self.model_paths or self.include_oracle or self.include_edit_only or self.base_model):
             raise ValueError("Nothing to evaluate: pass --model_paths DIR [DIR ...] or --include_oracle true.")
+        if self.judge == "openai" and not self.model:
+            raise ValueError("--judge openai needs --model (the judge model the server serves, e.g. gpt-4o).")
+        if self.judge == "world" and self.editor not in ("world", "world_tools"):
+            raise ValueError(
+                f"--editor {self.editor} leaves no symbolic state for the world's judge; use --judge openai."
+            )
+        if (self.image_metrics or self.lpips_net or self.clip_model) and self.judge != "openai":
+            raise ValueError("--image_metrics, --lpips_net and --clip_model belong to --judge openai.")
 
     def named_models(self) -> dict[str, str]:
         """``{row name: directory}``: 'NAME=PATH' entries keep their name, bare paths are named by their folder."""

@@ -25,7 +25,7 @@ class ChatRequest:
     """One chat completion request.
 
     ``n`` answers are sampled (``temperature`` 0 means greedy; a transport that cannot sample ``n`` at once
-    makes ``n`` calls). ``json_schema`` asks for structured output where the transport supports it; every
+    makes ``n`` calls); ``top_p`` (None: the server's default) is nucleus sampling. ``json_schema`` asks for structured output where the transport supports it; every
     caller still parses and validates the text, so a transport may ignore it. ``seed`` makes sampling
     repeatable where the transport allows. ``tag`` names the stage for logs and caches (``"judge"``, ...).
     """
@@ -34,6 +34,7 @@ class ChatRequest:
     n: int = 1
     temperature: float = 0.0
     max_tokens: int = 512
+    top_p: float | None = None
     seed: int | None = None
     json_schema: dict[str, Any] | None = None
     stop: tuple[str, ...] = ()
@@ -47,6 +48,8 @@ class ChatRequest:
             raise ValueError(f"ChatRequest.n must be >= 1, got {self.n}.")
         if self.temperature < 0:
             raise ValueError(f"ChatRequest.temperature must be >= 0, got {self.temperature}.")
+        if self.top_p is not None and not 0 < self.top_p <= 1:
+            raise ValueError(f"ChatRequest.top_p must be in (0, 1] or None, got {self.top_p}.")
         if self.max_tokens < 1:
             raise ValueError(f"ChatRequest.max_tokens must be >= 1, got {self.max_tokens}.")
 

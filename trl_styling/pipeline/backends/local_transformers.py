@@ -157,6 +157,8 @@ class TransformersChatModel:
         generation_config = copy.deepcopy(self.model.generation_config)
         if sample:
             generation_config.update(do_sample=True, temperature=request.temperature, num_return_sequences=request.n)
+            if request.top_p is not None:
+                generation_config.update(top_p=request.top_p)
         else:  # greedy: one generation stands for all n answers
             generation_config.update(do_sample=False, temperature=None, top_p=None, top_k=None, num_return_sequences=1)
         generation_config.update(max_new_tokens=request.max_tokens, pad_token_id=self.tokenizer.pad_token_id)

@@ -218,6 +218,8 @@ class OpenAIChatModel:
             params["n"] = n
         if seed is not None:
             params["seed"] = seed
+        if request.top_p is not None:
+            params["top_p"] = request.top_p
         if request.stop:
             params["stop"] = list(request.stop)
         if request.extra:

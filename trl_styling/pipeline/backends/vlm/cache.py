@@ -39,6 +39,8 @@ def request_key(endpoint: str, model: str, request: ChatRequest) -> str:
             "extra": request.extra,
         },
     }
+    if request.top_p is not None:  # only when set, so the keys of earlier caches stay valid
+        payload["params"]["top_p"] = request.top_p
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

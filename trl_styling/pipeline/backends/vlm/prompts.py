@@ -201,7 +201,7 @@ def _edit_description(goal: str, instruction: str, plan: Plan | None, context: S
     return "\n\n".join(parts)
 
 
-def _image_parts(original: Image.Image | None, edited: Image.Image | None) -> list[dict[str, Any]]:
+def labelled_image_parts(original: Image.Image | None, edited: Image.Image | None) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
     for label, image in (("Original image:", original), ("Edited image:", edited)):
         if image is not None:
@@ -222,7 +222,7 @@ def judge_messages(
     text = _edit_description(goal, instruction, plan, context)
     if differences is not None:
         text += f"\n\nObserved differences between the two images:\n{differences}"
-    content = [*_image_parts(original, edited), {"type": "text", "text": text + "\n\nScore the edit."}]
+    content = [*labelled_image_parts(original, edited), {"type": "text", "text": text + "\n\nScore the edit."}]
     return [{"role": "system", "content": judge_system_prompt(names)}, {"role": "user", "content": content}]
 
 
@@ -234,5 +234,5 @@ DIFFERENCE_SYSTEM_PROMPT = (
 
 
 def difference_messages(original: Image.Image | None, edited: Image.Image | None) -> list[Message]:
-    content = [*_image_parts(original, edited), {"type": "text", "text": "Describe the differences."}]
+    content = [*labelled_image_parts(original, edited), {"type": "text", "text": "Describe the differences."}]
     return [{"role": "system", "content": DIFFERENCE_SYSTEM_PROMPT}, {"role": "user", "content": content}]
