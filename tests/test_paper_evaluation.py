@@ -150,3 +150,36 @@ def test_rows_without_images_are_refused(data):
 def test_bad_judge_settings_name_the_paper_values():
     with pytest.raises(ValueError, match="0.3, 0.95 and 2048"):
         ModelJudge(chat=None, top_p=0)
+
+
+def test_a_diffusers_editor_and_the_image_metrics(data, tmp_path):
+    """The same protocol with a real (tiny) diffusers instruction editor, and SSIM/PSNR of every edit: an
+    unchanged image (R's failed plans) has SSIM 1 and the capped PSNR."""
+    pytest.importorskip("diffusers")
+    pytest.importorskip("torchmetrics")
+    from trl_styling.evaluation.image_metrics import ImageMetrics, ImageMetricsConfig
+    from trl_styling.testing.diffusion import build_tiny_stable_diffusion
+
+    test, specs = data
+    sd_dir = build_tiny_stable_diffusion(tmp_path / "sd", seed=0)
+    methods = {"S": OraclePlanner("simple"), "R": BabblingPlanner(), "E": EditOnly()}
+    with scripted_server(answer_for("no goal has this text")) as server:
+        judge = ModelJudge.from_openai(model="judge", base_url=server.url)
+        evaluation = evaluate_like_paper(
+            methods,
+            test,
+            "simple",
+            judge=judge,
+            editor="diffusers",
+            editor_kwargs={"model": str(sd_dir), "num_inference_steps": 2},
+            metrics=ImageMetrics(ImageMetricsConfig(psnr_cap=100.0)),
+            max_goals=2,
+            progress=False,
+        )
+    s, r = evaluation.methods["S"], evaluation.methods["R"]
+    assert evaluation.editor == "diffusers" and all(row.image_scores == {**EDITED, "overall": 65.0} for row in s.rows)
+    assert [row.metrics for row in r.rows] == [{"ssim": pytest.approx(1.0), "psnr": 100.0}] * 2
+    assert all(row.metrics["ssim"] < 1 and row.metrics["psnr"] < 100 for row in s.rows)
+    table = write_paper_report(evaluation, tmp_path / "report").split("### Objective image metrics")[1]
+    assert "| method | SSIM | PSNR (dB) |" in table  # R leaves the image as it was: the best SSIM and PSNR, in bold
+    assert "| R | **1.000 [1.000, 1.000]** | **100.000 [100.000, 100.000]** |" in table

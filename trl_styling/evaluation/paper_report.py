@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from trl_styling.evaluation.image_metrics import METRIC_DIRECTION
+from trl_styling.evaluation.image_metrics import METRIC_DIRECTION, METRIC_NAMES
 from trl_styling.evaluation.metrics import Estimate, paired_difference
 from trl_styling.evaluation.model_judge import (
     IMAGE_AGGREGATES,
@@ -106,7 +106,8 @@ def plan_table(evaluation: PaperEvaluation, trained: Sequence[str] | None = None
 def metrics_table(evaluation: PaperEvaluation, trained: Sequence[str] | None = None) -> str:
     """Methods x objective image metrics (empty string when none was measured)."""
     summaries = {name: m.metrics_summary() for name, m in evaluation.methods.items()}
-    names = sorted({key for s in summaries.values() for key in s}, key=lambda k: (k not in METRIC_LABELS, k))
+    present = {key for s in summaries.values() for key in s}
+    names = [key for key in METRIC_NAMES if key in present] + sorted(present - set(METRIC_NAMES))
     if not names:
         return ""
     columns = [(key, METRIC_LABELS.get(key, key)) for key in names]
