@@ -25,6 +25,9 @@ _EXPORTS = {
     "load_judge": "answers",
     "ItemSourceError": "items",
     "render_page": "page",
+    "rating_sample": "rating",
+    "scale_thresholds": "sampling",
+    "tier_sample": "sampling",
     "RATING_DIMENSIONS": "schema",
     "WINNER_DIMENSIONS": "schema",
 }

@@ -11,7 +11,10 @@ in x and in y. Both are NaN (``null`` in reports) when a side is constant or has
 
 For ranking pages (App. J.5) a human top-k ranking gives points ``k, k-1, ..., 1`` to the places and 0 to
 unranked methods; the judge's *winner* is its highest-scoring method. With tied top scores, accuracies are
-the expected values under a uniformly random tie-break.
+the expected values under a uniformly random tie-break. A method whose judge score is null (the judge
+failed) leaves that item's comparison (the human ranking then orders the scored methods only; counted as
+``methods_left_out``); an item with fewer than two scored methods is not compared (``rankings_skipped``).
+All of these depend only on the order of the judge's scores, so they work on any scale (0-5 or 0-100).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from trl_styling.human_eval.answers import JudgeScores, RaterAnswers, unblind
+from trl_styling.human_eval.sampling import resolve_thresholds
 from trl_styling.human_eval.schema import DEFAULT_JUDGE_THRESHOLDS, LEVELS, MODE_DIMENSIONS
 
 LEVEL_VALUES: dict[str, int] = {"fail": 0, "partial": 1, "pass": 2}
@@ -166,6 +170,7 @@ def _rating_judge(sets: Sequence[RaterAnswers], judge: JudgeScores, thresholds: 
             pooled_scores += scores
         by_dimension[dim] = {"pooled": _versus_judge(pooled_human, pooled_scores, thresholds), "by_rater": by_rater}
     return {
+        "score_range": list(judge.score_range),
         "thresholds": list(thresholds),
         "items": len(rated),
         "pass_rates": pass_rates([judge_level(judge.scores[i], thresholds) for i in rated]),
@@ -193,9 +198,13 @@ _EMPTY = _NoAnswer()
 def rating_report(
     sets: Sequence[RaterAnswers],
     judge: JudgeScores | None = None,
-    thresholds: tuple[float, float] = DEFAULT_JUDGE_THRESHOLDS,
+    thresholds: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
-    """Pass rates (J.2), inter-rater agreement (J.3) and rater-vs-judge agreement of a rating page."""
+    """Pass rates (J.2), inter-rater agreement (J.3) and rater-vs-judge agreement of a rating page.
+
+    ``thresholds`` are the judge's ``(PARTIAL, PASS)`` cut-offs on its own scale; None scales the 0-5
+    defaults to the judge's ``score_range`` (`trl_styling.human_eval.sampling.resolve_thresholds`).
+    """
     dimensions = [key for key, _, _ in MODE_DIMENSIONS["rate"]]
     items = sorted({item for answers in sets for item, a in answers.answers.items() if a.ratings})
     report: dict[str, Any] = {
@@ -238,7 +247,7 @@ def rating_report(
         }
     report["inter_rater"] = inter_rater
     if judge is not None:
-        report["judge"] = _rating_judge(sets, judge, thresholds)
+        report["judge"] = _rating_judge(sets, judge, resolve_thresholds(thresholds, judge.score_range))
     return report
 
 
@@ -252,10 +261,17 @@ def _item_methods(item_id: str, sets: Sequence[RaterAnswers], judge: JudgeScores
 
 def _ranking_vs_judge(rankings: Sequence[tuple[str, str, tuple]], judge: JudgeScores) -> dict[str, Any]:
     rows = []
+    left_out = skipped = 0
     for _, item_id, ranking in rankings:
-        scores = judge.scores.get(item_id)
-        if not scores:
+        scores = judge.scores.get(item_id, {})
+        if len(scores) < 2:  # no judge ranking to compare with
+            skipped += 1
             continue
+        # A method the judge scored null (failed) leaves this item's comparison: the human ranking is
+        # read as the order of the scored methods only.
+        shown = set(judge.candidates.get(item_id, {}).values()) | {m for m in ranking if m is not None}
+        left_out += len(shown - set(scores))
+        ranking = tuple(m for m in ranking if m is None or m in scores)
         methods = sorted(scores)
         points = ranking_points(methods, ranking)
         rows.append(
@@ -269,6 +285,8 @@ def _ranking_vs_judge(rankings: Sequence[tuple[str, str, tuple]], judge: JudgeSc
         )
     return {
         "rankings": len(rows),
+        "rankings_skipped": skipped,
+        "methods_left_out": left_out,
         "winner_accuracy": _mean(r["winner"] for r in rows),
         "top2_accuracy": _mean(r["top2"] for r in rows),
         "chance_winner_accuracy": _mean(r["chance"] for r in rows),
@@ -329,6 +347,7 @@ def ranking_report(sets: Sequence[RaterAnswers], judge: JudgeScores | None = Non
     }
     if judge is not None:
         report["judge"] = {
+            "score_range": list(judge.score_range),
             **_ranking_vs_judge(rankings, judge),
             "by_rater": {a.rater: _ranking_vs_judge([r for r in rankings if r[0] == a.rater], judge) for a in sets},
         }
@@ -338,9 +357,16 @@ def ranking_report(sets: Sequence[RaterAnswers], judge: JudgeScores | None = Non
 def agreement_report(
     sets: Sequence[RaterAnswers],
     judge: JudgeScores | None = None,
-    thresholds: tuple[float, float] = DEFAULT_JUDGE_THRESHOLDS,
+    thresholds: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
-    """The report of a page's answers (mode taken from the answers); NaN statistics become ``None``."""
+    """The report of a page's answers (mode taken from the answers); NaN statistics become ``None``.
+
+    ``thresholds`` map a rating page's judge scores to levels, on the judge's own scale; None (the default)
+    scales the 0-5 defaults ``(3, 4)`` to the judge's ``score_range`` (``(60, 80)`` on 0-100).
+
+    Raises:
+        ValueError: the judge file belongs to another page or mode, or ``thresholds`` lie outside its range.
+    """
     if not sets:
         raise ValueError("agreement_report needs at least one rater's answers")
     if judge is not None and judge.mode != sets[0].mode:

@@ -7,8 +7,9 @@ An answers file (written by the page's *Export JSON*)::
      "answers": [{"item_id": "...", "ratings": {"edit_quality": "pass", ...}, "comment": ""},            # rate
                  {"item_id": "...", "ranking": ["SW", "RW", null], "winner_ratings": {...}}, ...]}   # rank
 
-The judge is a ``<page>.judge.json`` sidecar written by ``trl-styling annotate`` or, for rating pages, the
-generated dataset directory itself (its ``reward`` per ``trajectory_id``).
+The judge is a ``<page>.judge.json`` sidecar written by ``trl-styling annotate`` (its ``score_range`` gives the
+scale of the scores; files without one hold 0-5 rewards) or, for rating pages, the generated dataset directory
+itself (its 0-5 ``reward`` per ``trajectory_id``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from trl_styling.human_eval.schema import ANSWERS_FORMAT, JUDGE_FORMAT, LEVELS, MODE_DIMENSIONS
+from trl_styling.human_eval.schema import ANSWERS_FORMAT, JUDGE_FORMAT, LEVELS, MODE_DIMENSIONS, REWARD_RANGE
 
 
 class AnswersError(ValueError):
@@ -52,13 +53,15 @@ class RaterAnswers:
 
 @dataclass(frozen=True)
 class JudgeScores:
-    """Automatic judge scores: per item a reward (rate) or a score per method (rank); for rank pages also the
-    key of the blind candidates (``candidates[item_id][letter] = method``)."""
+    """Automatic judge scores: per item a reward (rate) or a score per method (rank), on ``score_range``
+    (the 0-5 reward unless the sidecar says otherwise); for rank pages also the key of the blind candidates
+    (``candidates[item_id][letter] = method``)."""
 
     mode: str
     scores: dict[str, Any]
     page_id: str | None = None
     candidates: dict[str, dict[str, str]] = field(default_factory=dict)
+    score_range: tuple[float, float] = REWARD_RANGE
 
 
 def _field(data: Mapping[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -158,8 +161,12 @@ def load_answers(paths: Sequence[str | Path]) -> list[RaterAnswers]:
     return sets
 
 
+def _is_finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not _is_finite(value):
         raise AnswersError(f"{where}: must be a finite number, got {value!r}")
     return float(value)
 
@@ -187,7 +194,20 @@ def parse_judge(data: Any, source: str = "<judge>") -> JudgeScores:
     if not isinstance(keys, Mapping) or not all(isinstance(v, Mapping) for v in keys.values()):
         raise AnswersError(f"{source}: field 'candidates' must map item id to {{candidate id: method}}")
     candidates = {item_id: {str(c): str(m) for c, m in key.items()} for item_id, key in keys.items()}
-    return JudgeScores(mode, scores, data.get("page_id"), candidates)
+    return JudgeScores(mode, scores, data.get("page_id"), candidates, _score_range(data, source))
+
+
+def _score_range(data: Mapping[str, Any], source: str) -> tuple[float, float]:
+    value = data.get("score_range")
+    if value is None:  # sidecars written before score ranges were recorded hold 0-5 rewards
+        return REWARD_RANGE
+    finite = isinstance(value, list) and len(value) == 2 and all(_is_finite(v) for v in value)
+    if not finite or not value[0] < value[1]:
+        raise AnswersError(
+            f"{source}: field 'score_range' must be two numbers [low, high] with low < high, got {value!r}; "
+            "write the judge file again with `trl-styling annotate`"
+        )
+    return float(value[0]), float(value[1])
 
 
 def unblind(sets: Sequence[RaterAnswers], judge: JudgeScores | None) -> list[RaterAnswers]:

@@ -3,6 +3,7 @@
 Examples::
 
     trl-styling annotate data/regular --split test --max-items 100 --out eval/rate.html
+    trl-styling annotate eval/sw_outputs.json --max-items 50 --out eval/rate-sw.html  # a method's outputs, 0-100
     trl-styling annotate --methods S=out/standard RW=out/rw.jsonl SW=out/sw --max-items 50 --out eval/rank.html
     trl-styling agreement eval/answers/*.json --judge eval/rate.judge.json --out eval/agreement.json
 """
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from trl_styling.cli_types import positive_int as _positive_int
-from trl_styling.human_eval.schema import DEFAULT_JUDGE_THRESHOLDS
 
 
 def _method(text: str) -> tuple[str, str]:
@@ -40,11 +40,18 @@ def add_subcommands(sub: Any) -> None:
     annotate = sub.add_parser(
         "annotate",
         help="write a self-contained human-evaluation HTML page (rate or rank)",
-        description="Rate trajectories of a generated dataset Pass/Partial/Fail on four dimensions (App. J.1), "
-        "or, with --methods, rank the top 3 of several methods' outputs per goal (App. J.5). Writes the page "
-        "and PAGE.judge.json (the automatic judge's scores, and the key of the blind candidates).",
+        description="Rate trajectories of a generated dataset (or one method's agent-output JSON) Pass/Partial/Fail "
+        "on four dimensions (App. J.1), sampled 40% high / 40% medium / 20% low judge score by default; or, "
+        "with --methods, rank the top 3 of several methods' outputs per goal (App. J.5). Writes the page and "
+        "PAGE.judge.json (the automatic judge's scores and their range, how the items were sampled, and the key "
+        "of the blind candidates).",
     )
-    annotate.add_argument("dataset_dir", metavar="DIR", nargs="?", help="a `trl-styling generate` directory (rate)")
+    annotate.add_argument(
+        "dataset_dir",
+        metavar="DIR_OR_JSON",
+        nargs="?",
+        help="rate mode: a `trl-styling generate` directory, or one method's agent-output JSON",
+    )
     annotate.add_argument(
         "--methods",
         nargs="+",
@@ -54,8 +61,25 @@ def add_subcommands(sub: Any) -> None:
     )
     annotate.add_argument("--out", required=True, help="the HTML page to write")
     annotate.add_argument("--split", default="test", help="dataset split to sample (default test)")
-    annotate.add_argument("--max-items", type=_positive_int, help="items on the page (default: all)")
+    annotate.add_argument(
+        "--max-items",
+        type=_positive_int,
+        help="items on the page (default: all rows with a judge score when sampling by tier, else all)",
+    )
     annotate.add_argument("--seed", type=int, default=0, help="sampling and candidate-order seed (default 0)")
+    annotate.add_argument(
+        "--sampling",
+        choices=("tiers", "uniform"),
+        help="rate mode: 'tiers' (default) takes --max-items as 40%% high, 40%% medium, 20%% low judge score and "
+        "skips rows without a score (App. J.1); 'uniform' a seeded random sample of all rows",
+    )
+    annotate.add_argument(
+        "--tier-thresholds",
+        type=_thresholds,
+        metavar="PARTIAL,PASS",
+        help="rate mode: tier cut-offs on the source's score scale (default 3,4 on the 0-5 reward, scaled to the "
+        "source's score_range: 60,80 on 0-100); high >= PASS, medium >= PARTIAL, low below",
+    )
     annotate.add_argument("--title", help="page title")
     annotate.add_argument("--page-id", help="localStorage key of the answers (default: derived from the content)")
     annotate.add_argument(
@@ -79,39 +103,85 @@ def add_subcommands(sub: Any) -> None:
     agreement.add_argument(
         "--judge-thresholds",
         type=_thresholds,
-        default=DEFAULT_JUDGE_THRESHOLDS,
         metavar="PARTIAL,PASS",
-        help="judge reward -> level cut-offs (default 3,4)",
+        help="judge score -> level cut-offs on the judge's own scale (default 3,4 on the 0-5 reward, scaled to "
+        "the judge file's score_range: 60,80 on 0-100)",
     )
     agreement.add_argument("--out", help="write the report as JSON here")
     agreement.set_defaults(subparser=agreement)
 
 
 def run_annotate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from trl_styling.human_eval.items import ItemSourceError, method_outputs, ranking_items, rating_outputs
+    from trl_styling.human_eval.items import (
+        ItemSourceError,
+        method_outputs,
+        ranking_items,
+        score_range_of,
+        shared_score_range,
+    )
     from trl_styling.human_eval.page import judge_scores, ranking_page_data, rating_page_data, write_page
+    from trl_styling.human_eval.rating import rating_sample
 
     if (args.dataset_dir is None) == (args.methods is None):
-        parser.error("pass either DIR (rate trajectories) or --methods NAME=SOURCE ... (rank methods), not both")
+        parser.error(
+            "pass either DIR_OR_JSON (rate trajectories) or --methods NAME=SOURCE ... (rank methods), not both"
+        )
+    if args.methods is not None and (args.sampling == "tiers" or args.tier_thresholds is not None):
+        parser.error(
+            "argument --sampling/--tier-thresholds: tier sampling is for rating pages; rank pages sample goals "
+            "uniformly (leave both out with --methods)"
+        )
+    summary = ""
     try:
         if args.methods is None:
-            outputs = rating_outputs(args.dataset_dir, args.split, args.max_items, args.seed, args.max_image_size)
+            sample = rating_sample(
+                args.dataset_dir,
+                args.split,
+                args.max_items,
+                args.seed,
+                args.max_image_size,
+                sampling=args.sampling or "tiers",
+                thresholds=args.tier_thresholds,
+            )
             title = args.title or f"Rate trajectories: {Path(args.dataset_dir).name} ({args.split})"
-            data = rating_page_data(outputs, title=title, page_id=args.page_id)
-            judge = judge_scores(data, outputs=outputs)
+            data = rating_page_data(sample.outputs, title=title, page_id=args.page_id)
+            judge = judge_scores(
+                data,
+                outputs=sample.outputs,
+                score_range=sample.score_range,
+                sampling=sample.sampling,
+                tiers=sample.tiers,
+            )
+            summary = sample.summary
         else:
             names = [name for name, _ in args.methods]
             if len(set(names)) != len(names):
                 parser.error(f"argument --methods: method names must be distinct, got {names}")
             sources = {name: method_outputs(source, args.split, args.max_image_size) for name, source in args.methods}
+            # Name the sources (not just the methods) when their judge scores are on different scales.
+            score_range = shared_score_range(
+                {f"{name}={source}": score_range_of(sources[name].values()) for name, source in args.methods}
+            )
             items = ranking_items(sources, args.max_items, args.seed)
             data = ranking_page_data(items, title=args.title or "Rank the top 3 outputs", page_id=args.page_id)
-            judge = judge_scores(data, items=items)
+            judge = judge_scores(
+                data,
+                items=items,
+                score_range=score_range,
+                sampling={"method": "uniform", "seed": args.seed, "max_items": args.max_items},
+            )
     except ItemSourceError as e:
         parser.error(str(e))
     page, sidecar = write_page(data, judge, args.out)
+    if summary:
+        print(summary)
     print(f"Wrote {page} ({data['mode']}, {len(data['items'])} items, page id {data['page_id']}) and {sidecar}.")
     return 0
+
+
+def _scale(judge: dict[str, Any]) -> str:
+    low, high = judge.get("score_range", (0, 5))
+    return f"[{low:g}, {high:g}]"
 
 
 def format_agreement(report: dict[str, Any]) -> str:
@@ -136,6 +206,12 @@ def format_agreement(report: dict[str, Any]) -> str:
                 f"{pct(stats['adjacent'])}  disagree {pct(stats['disagreement'])}  "
                 f"tau-b {num(stats['mean_kendall_tau_b'])}"
             )
+        if "judge" in report:
+            judge = report["judge"]
+            lines.append(
+                f"  judge scores on {_scale(judge)}: pass >= {judge['thresholds'][1]:g}, "
+                f"partial >= {judge['thresholds'][0]:g}, fail below"
+            )
         for dim, stats in report.get("judge", {}).get("by_dimension", {}).items():
             pooled = stats["pooled"]
             lines.append(
@@ -151,6 +227,16 @@ def format_agreement(report: dict[str, Any]) -> str:
         lines.append(f"  raters: same winner {same}, tau-b {tau}")
         if "judge" in report:
             judge = report["judge"]
+            left_out = judge.get("methods_left_out", 0)
+            lines.append(
+                f"  judge scores on {_scale(judge)}, {judge['rankings']} rankings compared"
+                + (f", {left_out} null-score outputs left out" if left_out else "")
+                + (
+                    f", {judge['rankings_skipped']} skipped (< 2 scored outputs)"
+                    if judge.get("rankings_skipped")
+                    else ""
+                )
+            )
             lines.append(
                 f"  judge: winner accuracy {pct(judge['winner_accuracy'])} (chance "
                 f"{pct(judge['chance_winner_accuracy'])}), top-2 accuracy {pct(judge['top2_accuracy'])}, "
@@ -162,12 +248,16 @@ def format_agreement(report: dict[str, Any]) -> str:
 def run_agreement(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from trl_styling.human_eval.agreement import agreement_report
     from trl_styling.human_eval.answers import AnswersError, load_answers, load_judge
+    from trl_styling.human_eval.sampling import ScoreScaleError, resolve_thresholds
 
     try:
         sets = load_answers(args.answers)
         judge = load_judge(args.judge) if args.judge else None
-        report = agreement_report(sets, judge, args.judge_thresholds)
-    except (AnswersError, FileNotFoundError) as e:
+        thresholds = args.judge_thresholds
+        if judge is not None:  # explicit cut-offs are on the judge's own scale; defaults scale to it
+            thresholds = resolve_thresholds(thresholds, judge.score_range, "argument --judge-thresholds")
+        report = agreement_report(sets, judge, thresholds)
+    except (AnswersError, FileNotFoundError, ScoreScaleError) as e:
         parser.error(str(e))
     except ValueError as e:  # mode / page mismatch between the answers and the judge file
         parser.error(f"argument --judge: {e}")

@@ -12,7 +12,10 @@ of each group is its output) or a JSON / JSONL file of records::
      "instruction": "...", "score": 3.9}
 
 Image fields are paths (relative to the JSON file) or ``data:image/...;base64,`` URLs; ``score`` (or
-``reward``) is the automatic judge's score used by ``trl-styling agreement``.
+``reward``) is the automatic judge's score used by ``trl-styling agreement`` (null when the judge failed), and
+an optional ``trajectory_id`` names the record on a rating page. A file of the form ``{"score_range": [0, 100],
+"outputs": [...]}`` states the scale of its scores (a VLM judge's 0-100 Overall score); without it (and in a
+JSONL file, or a dataset directory) scores are the 0-5 reward, and a score outside the range is an error.
 """
 
 from __future__ import annotations
@@ -20,14 +23,17 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from trl_styling.human_eval.schema import REWARD_RANGE
 
 _DATA_URL = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+$")
 
@@ -57,6 +63,12 @@ class Output:
     edited_image: str | None = None  # data URL of the edited image
     score: float | None = None  # the automatic judge's score (reward), never shown to raters
     trajectory_id: str = ""
+    score_range: tuple[float, float] = REWARD_RANGE  # the scale of ``score``
+
+    @property
+    def item_id(self) -> str:
+        """The id of this output as a rating item."""
+        return self.trajectory_id or self.group_id
 
     def view(self) -> dict[str, Any]:
         """The fields a rater sees (no score)."""
@@ -106,7 +118,8 @@ def plan_view(plan: Any, where: str) -> list[PlanStepView] | str:
     return steps
 
 
-def _load_split(dataset_dir: str | Path, split: str) -> Any:
+def load_split(dataset_dir: str | Path, split: str) -> Any:
+    """The non-empty ``split`` of a generated dataset directory."""
     from trl_styling.pipeline.report import load_trajectories
 
     try:
@@ -122,8 +135,8 @@ def _load_split(dataset_dir: str | Path, split: str) -> Any:
     return rows
 
 
-def _row_output(row: Mapping[str, Any], max_image_size: int, where: str) -> Output:
-    reward = row.get("reward")
+def row_output(row: Mapping[str, Any], max_image_size: int, where: str) -> Output:
+    """A dataset row as an output (images decoded)."""
     return Output(
         group_id=str(row["group_id"]),
         goal=str(row.get("goal") or ""),
@@ -131,24 +144,21 @@ def _row_output(row: Mapping[str, Any], max_image_size: int, where: str) -> Outp
         instruction=str(row.get("instruction") or ""),
         image=image_data_url(row.get("image"), max_image_size),
         edited_image=image_data_url(row.get("edited_image"), max_image_size),
-        score=None if reward is None or row.get("judge_failed") else float(reward),
+        score=row_score(row),
         trajectory_id=str(row.get("trajectory_id") or ""),
     )
+
+
+def row_score(row: Mapping[str, Any]) -> float | None:
+    """A dataset row's reward; None when its judge failed."""
+    reward = row.get("reward")
+    return None if reward is None or row.get("judge_failed") else float(reward)
 
 
 def sample_indices(total: int, max_items: int | None, seed: int) -> list[int]:
     """``max_items`` distinct indices of ``range(total)`` in a seeded random order (all, shuffled, if None)."""
     count = total if max_items is None else min(max_items, total)
     return [int(i) for i in np.random.default_rng(seed).permutation(total)[:count]]
-
-
-def rating_outputs(
-    dataset_dir: str | Path, split: str, max_items: int | None, seed: int, max_image_size: int
-) -> list[Output]:
-    """A seeded random sample of trajectories of ``split`` (images are decoded for the chosen rows only)."""
-    rows = _load_split(dataset_dir, split)
-    chosen = rows.select(sample_indices(len(rows), max_items, seed))
-    return [_row_output(row, max_image_size, f"{dataset_dir} row {row.get('trajectory_id')}") for row in chosen]
 
 
 def _file_image(value: Any, base: Path, max_image_size: int, where: str) -> str | None:
@@ -167,58 +177,92 @@ def _file_image(value: Any, base: Path, max_image_size: int, where: str) -> str 
         return image_data_url(image, max_image_size)
 
 
-def _read_records(path: Path) -> list[Any]:
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _score_range(value: Any, path: Path) -> tuple[float, float]:
+    if value is None:
+        return REWARD_RANGE
+    if not isinstance(value, list) or len(value) != 2 or not all(_is_number(v) for v in value) or value[0] >= value[1]:
+        raise ItemSourceError(
+            f"{path}: field 'score_range' must be two numbers [low, high] with low < high (e.g. [0, 100] for a "
+            f"VLM judge's Overall score), got {value!r}"
+        )
+    return float(value[0]), float(value[1])
+
+
+def read_records(path: Path) -> tuple[list[Any], tuple[float, float]]:
+    """The raw records of an agent-output JSON / JSONL file and its score range (unchecked records)."""
     text = path.read_text(encoding="utf-8")
     try:
         if path.suffix == ".jsonl":
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
+            return [json.loads(line) for line in text.splitlines() if line.strip()], REWARD_RANGE
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise ItemSourceError(f"{path} is not valid JSON ({e.msg}, line {e.lineno})") from None
     if isinstance(data, Mapping) and isinstance(data.get("outputs"), list):
-        return data["outputs"]
+        return data["outputs"], _score_range(data.get("score_range"), path)
     if not isinstance(data, list):
         raise ItemSourceError(f"{path}: expected a list of output records or {{'outputs': [...]}}")
-    return data
+    return data, REWARD_RANGE
+
+
+def record_score(record: Any, index: int, path: Path, score_range: tuple[float, float]) -> float | None:
+    """Checks the cheap fields of a record (no image is opened) and returns its score."""
+    where = f"{path} record {index}"
+    if not isinstance(record, Mapping) or not isinstance(record.get("group_id"), str):
+        raise ItemSourceError(f"{where}: each record must be an object with a string 'group_id'")
+    score = record.get("score", record.get("reward"))
+    if score is None:
+        return None
+    if not _is_number(score):
+        raise ItemSourceError(f"{where}: 'score' must be a finite number or null, got {score!r}")
+    low, high = score_range
+    if not low <= score <= high:
+        raise ItemSourceError(
+            f"{where}: 'score' {score:g} lies outside the score range [{low:g}, {high:g}]; state the judge's "
+            'scale at the top level of the file, e.g. {"score_range": [0, 100], "outputs": [...]}'
+        )
+    return float(score)
+
+
+def record_output(
+    record: Mapping[str, Any], index: int, path: Path, score_range: tuple[float, float], max_image_size: int
+) -> Output:
+    """Record ``index`` of the file at ``path`` as an output (checked, images decoded)."""
+    score = record_score(record, index, path, score_range)
+    where = f"{path} record {index}"
+    return Output(
+        group_id=record["group_id"],
+        goal=str(record.get("goal") or ""),
+        plan=plan_view(record.get("plan"), where),
+        instruction=str(record.get("instruction") or ""),
+        image=_file_image(record.get("image"), path.parent, max_image_size, f"{where} image"),
+        edited_image=_file_image(record.get("edited_image"), path.parent, max_image_size, f"{where} edited_image"),
+        score=score,
+        trajectory_id=str(record.get("trajectory_id") or ""),
+        score_range=score_range,
+    )
 
 
 def outputs_from_json(path: str | Path, max_image_size: int) -> list[Output]:
-    """The records of an agent-output JSON / JSONL file (see the module docstring)."""
+    """The records of an agent-output JSON / JSONL file (see the module docstring), each with the file's range."""
     path = Path(path)
-    outputs = []
-    for i, record in enumerate(_read_records(path)):
-        where = f"{path} record {i}"
-        if not isinstance(record, Mapping) or not isinstance(record.get("group_id"), str):
-            raise ItemSourceError(f"{where}: each record must be an object with a string 'group_id'")
-        score = record.get("score", record.get("reward"))
-        if score is not None and not isinstance(score, (int, float)):
-            raise ItemSourceError(f"{where}: 'score' must be a number or null, got {score!r}")
-        outputs.append(
-            Output(
-                group_id=record["group_id"],
-                goal=str(record.get("goal") or ""),
-                plan=plan_view(record.get("plan"), where),
-                instruction=str(record.get("instruction") or ""),
-                image=_file_image(record.get("image"), path.parent, max_image_size, f"{where} image"),
-                edited_image=_file_image(
-                    record.get("edited_image"), path.parent, max_image_size, f"{where} edited_image"
-                ),
-                score=None if score is None else float(score),
-            )
-        )
-    return outputs
+    records, score_range = read_records(path)
+    return [record_output(record, i, path, score_range, max_image_size) for i, record in enumerate(records)]
 
 
 def method_outputs(source: str | Path, split: str, max_image_size: int) -> dict[str, Output]:
     """One output per group of a method: the first row of each group of a dataset split, or a JSON file's records."""
     path = Path(source)
     if path.is_dir():
-        rows = _load_split(path, split)
+        rows = load_split(path, split)
         first: dict[str, int] = {}
         for index, group_id in enumerate(rows["group_id"]):
             first.setdefault(group_id, index)
         chosen = rows.select(list(first.values()))
-        outputs = [_row_output(row, max_image_size, f"{path} row {row.get('trajectory_id')}") for row in chosen]
+        outputs = [row_output(row, max_image_size, f"{path} row {row.get('trajectory_id')}") for row in chosen]
     elif path.is_file():
         outputs = outputs_from_json(path, max_image_size)
     else:
@@ -231,6 +275,30 @@ def method_outputs(source: str | Path, split: str, max_image_size: int) -> dict[
     return by_group
 
 
+def score_range_of(outputs: Iterable[Output]) -> tuple[float, float]:
+    """The score range of one source's outputs (the 0-5 reward when there are none)."""
+    ranges = {output.score_range for output in outputs}
+    if len(ranges) > 1:
+        raise ItemSourceError(f"outputs of one source have several score ranges {sorted(ranges)}")
+    return ranges.pop() if ranges else REWARD_RANGE
+
+
+def shared_score_range(ranges: Mapping[str, tuple[float, float]]) -> tuple[float, float]:
+    """The one score range of several sources (keyed by a name to cite); mixing scales is an error.
+
+    Raises:
+        ItemSourceError: the sources' scores are on different scales; the message names each source's range.
+    """
+    distinct = set(ranges.values())
+    if len(distinct) > 1:
+        listed = ", ".join(f"{name} [{low:g}, {high:g}]" for name, (low, high) in ranges.items())
+        raise ItemSourceError(
+            f"the sources' judge scores are on different scales: {listed}; rank outputs scored by one judge on one "
+            "scale (a JSON file states its scale in 'score_range', a dataset directory is on 0-5)"
+        )
+    return distinct.pop() if distinct else REWARD_RANGE
+
+
 def ranking_items(methods: Mapping[str, Mapping[str, Output]], max_items: int | None, seed: int) -> list[dict]:
     """Goals every method answered, sampled with ``seed``; candidates shuffled per goal so methods stay blind."""
     if len(methods) < 2:
@@ -238,6 +306,7 @@ def ranking_items(methods: Mapping[str, Mapping[str, Output]], max_items: int | 
     common = sorted(set.intersection(*(set(outputs) for outputs in methods.values())))
     if not common:
         raise ItemSourceError(f"methods {list(methods)} share no group_id; their outputs must answer the same goals")
+    shared_score_range({name: score_range_of(by_group.values()) for name, by_group in methods.items()})
     rng = np.random.default_rng(seed)
     items = []
     for index in sample_indices(len(common), max_items, seed):

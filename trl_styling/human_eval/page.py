@@ -10,8 +10,9 @@ Two modes:
 
 Answers autosave in the browser's localStorage under ``trl-styling-human-eval:<page_id>`` and are exported
 as JSON (the format `trl_styling.human_eval.answers` reads). Next to the page,
-`write_page` writes ``<page>.judge.json``: the automatic judge's scores, which the page never shows, and
-for rank pages the key from candidate letters to methods.
+`write_page` writes ``<page>.judge.json``: the automatic judge's scores, which the page never shows, their
+``score_range``, for rank pages the key from candidate letters to methods, and for rate pages how the
+items were sampled (``sampling``, and ``tiers``: each item's reward tier).
 
 Model text is never interpreted as HTML: the data sits in a ``<script type="application/json">`` block with
 ``<``, ``>`` and ``&`` escaped, the page's JavaScript writes it with ``textContent`` only, and a
@@ -30,7 +31,15 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trl_styling.human_eval.schema import JUDGE_FORMAT, LEVEL_LABELS, LEVELS, MODE_DIMENSIONS, PAGE_FORMAT, TOP_K
+from trl_styling.human_eval.schema import (
+    JUDGE_FORMAT,
+    LEVEL_LABELS,
+    LEVELS,
+    MODE_DIMENSIONS,
+    PAGE_FORMAT,
+    REWARD_RANGE,
+    TOP_K,
+)
 
 if TYPE_CHECKING:
     from trl_styling.human_eval.items import Output
@@ -133,15 +142,34 @@ def render_page(data: Mapping[str, Any]) -> str:
 
 
 def judge_scores(
-    data: Mapping[str, Any], outputs: Sequence[Output] | None = None, items: Sequence[Mapping[str, Any]] | None = None
+    data: Mapping[str, Any],
+    outputs: Sequence[Output] | None = None,
+    items: Sequence[Mapping[str, Any]] | None = None,
+    *,
+    score_range: tuple[float, float] = REWARD_RANGE,
+    sampling: Mapping[str, Any] | None = None,
+    tiers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The sidecar ``<page>.judge.json``: per item the judge's reward (rate) or per-method scores (rank).
 
     For rank pages it is also the key of the blind candidates: ``candidates[item_id][letter] = method``.
+
+    Args:
+        data: the page data.
+        outputs: the rated outputs (rate pages).
+        items: the ranking items (rank pages).
+        score_range: the scale of the scores (``[0, 5]`` for the dataset reward, ``[0, 100]`` for a VLM judge).
+        sampling: how the items were sampled (`trl_styling.human_eval.rating.RatingSample.sampling`).
+        tiers: the reward tier of each item, when sampled by tier.
     """
-    sidecar: dict[str, Any] = {"format": JUDGE_FORMAT, "page_id": data["page_id"], "mode": data["mode"]}
+    sidecar: dict[str, Any] = {
+        "format": JUDGE_FORMAT,
+        "page_id": data["page_id"],
+        "mode": data["mode"],
+        "score_range": list(score_range),
+    }
     if data["mode"] == "rate":
-        sidecar["scores"] = {o.trajectory_id or o.group_id: o.score for o in outputs or () if o.score is not None}
+        sidecar["scores"] = {o.item_id: o.score for o in outputs or () if o.score is not None}
     else:
         sidecar["scores"] = {
             item["item_id"]: dict(item["judge_scores"]) for item in items or () if item["judge_scores"]
@@ -149,6 +177,10 @@ def judge_scores(
         sidecar["candidates"] = {
             item["item_id"]: {c["candidate_id"]: c["method"] for c in item["candidates"]} for item in items or ()
         }
+    if sampling is not None:
+        sidecar["sampling"] = dict(sampling)
+    if tiers:
+        sidecar["tiers"] = dict(tiers)
     return sidecar
 
 

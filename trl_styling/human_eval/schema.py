@@ -38,3 +38,4 @@ WINNER_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
 MODE_DIMENSIONS = {"rate": RATING_DIMENSIONS, "rank": WINNER_DIMENSIONS}
 TOP_K = 3  # raters rank the top 3 (App. J.5.1)
 DEFAULT_JUDGE_THRESHOLDS = (3.0, 4.0)  # judge reward >= 4: pass, >= 3: partial, else fail (App. J.1's tiers)
+REWARD_RANGE = (0.0, 5.0)  # the dataset judge's reward scale; a source without a `score_range` is on it

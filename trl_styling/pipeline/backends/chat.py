@@ -25,9 +25,10 @@ class ChatRequest:
     """One chat completion request.
 
     ``n`` answers are sampled (``temperature`` 0 means greedy; a transport that cannot sample ``n`` at once
-    makes ``n`` calls); ``top_p`` (None: the server's default) is nucleus sampling. ``json_schema`` asks for structured output where the transport supports it; every
-    caller still parses and validates the text, so a transport may ignore it. ``seed`` makes sampling
-    repeatable where the transport allows. ``tag`` names the stage for logs and caches (``"judge"``, ...).
+    makes ``n`` calls); ``top_p`` (None: the server's default) is nucleus sampling. ``json_schema`` asks for
+    structured output where the transport supports it; every caller still parses and validates the text, so a
+    transport may ignore it. ``seed`` makes sampling repeatable where the transport allows. ``tag`` names the
+    stage for logs and caches (``"judge"``, ...).
     """
 
     messages: tuple[Message, ...]
