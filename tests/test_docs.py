@@ -34,6 +34,7 @@ FAST_PAGES = (
     "concepts/world.md",
     "tutorials/generate_dataset.md",
     "tutorials/evaluate.md",
+    "tutorials/evaluate_like_paper.md",
     "tutorials/vision_cache.md",
     "tutorials/examples_and_hub.md",
     "tutorials/model_backends.md",

@@ -48,13 +48,17 @@ IMAGE_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
 ACTION_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
     ("action_relevance", "Relevance", "every step serves the goal"),
     ("action_theme_focus", "Theme/Style Focus", "the steps build the requested theme or style"),
-    ("action_completeness", "Completeness", "the steps cover everything the goal needs, preservation included"),
+    (
+        "action_completeness",
+        "Completeness (action)",
+        "the steps cover everything the goal needs, preservation included",
+    ),
     ("action_efficiency", "Efficiency", "no redundant, repeated or contradictory steps"),
     ("action_correctness", "Correctness", "valid tools and parameter values, consistent with the image context"),
 )
 REASONING_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
     ("reasoning_conciseness", "Conciseness", "the reasoning is short and to the point"),
-    ("reasoning_completeness", "Completeness", "each step's reasoning says why the step is needed"),
+    ("reasoning_completeness", "Completeness (reasoning)", "each step's reasoning says why the step is needed"),
     ("reasoning_specificity", "Specificity", "the reasoning names concrete values and the image's current state"),
 )
 PLAN_DIMENSIONS = ACTION_DIMENSIONS + REASONING_DIMENSIONS
