@@ -147,6 +147,12 @@ def test_rows_without_images_are_refused(data):
         evaluate_like_paper({"E": EditOnly()}, rows, "simple", judge=judge)
 
 
+def test_edit_only_needs_an_editor_that_reads_text(data):
+    test, _ = data
+    with pytest.raises(ValueError, match="evaluate E with editor='world'"):
+        evaluate_like_paper({"E": EditOnly()}, test, "simple", judge=ModelJudge(chat=None), editor="world_tools")
+
+
 def test_bad_judge_settings_name_the_paper_values():
     with pytest.raises(ValueError, match="0.3, 0.95 and 2048"):
         ModelJudge(chat=None, top_p=0)

@@ -209,6 +209,10 @@ def evaluate_like_paper(
     library = resolve_library(library)
     edit = _backend("edit", editor, library, seed, editor_kwargs)
     synthesize = _backend("synthesize_instruction", synthesizer, library, seed, synthesizer_kwargs)
+    from trl_styling.pipeline.backends.world import WorldEditor
+
+    if isinstance(edit, WorldEditor) and any(isinstance(m, EditOnly) for m in methods.values()):
+        raise ValueError("E gives the editor text, but 'world_tools' executes plans: evaluate E with editor='world'.")
     rows = _test_rows(test_split, max_goals)
     evaluations = {}
     for name, method in methods.items():
