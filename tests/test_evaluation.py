@@ -87,7 +87,7 @@ def test_oracle_beats_teacher_beats_wrong_beats_nothing(data, tmp_path):
 def test_rows_without_goal_spec_are_refused(data):
     dataset, _ = data
     test = dataset["test"].map(lambda row: {"goal_spec": None})
-    with pytest.raises(ValueError, match="has no 'goal_spec'"):
+    with pytest.raises(ValueError, match=r"has no \['goal_spec'\]: evaluation needs the structured goal"):
         evaluate_planner(OraclePlanner("regular"), test, "regular", progress=False)
 
 

@@ -143,7 +143,7 @@ def test_rows_without_images_are_refused(data):
     test, _ = data
     rows = [{**test[0], "image": None}]
     judge = ModelJudge(chat=None)  # never reached
-    with pytest.raises(ValueError, match="needs its images and goals"):
+    with pytest.raises(ValueError, match=r"has no \['image'\]: the model-judged evaluation shows the judge"):
         evaluate_like_paper({"E": EditOnly()}, rows, "simple", judge=judge)
 
 

@@ -114,21 +114,37 @@ class PlannerEvaluation:
         }
 
 
-def goals_of_split(test_split: Any, max_goals: int | None = None) -> list[dict[str, Any]]:
-    """One row per group of a trajectory split (the first rollout's row carries the image, context and goal)."""
+def goals_of_split(
+    test_split: Any,
+    max_goals: int | None = None,
+    *,
+    required: tuple[str, ...] = ("goal_spec",),
+    reason: str = "evaluation needs the structured goal the data pipeline stores (trl-styling generate writes it)",
+) -> list[dict[str, Any]]:
+    """One row per group of a trajectory split (the first rollout's row carries the image, context and goal).
+
+    Args:
+        test_split: The rows.
+        max_goals: Keep the first ``max_goals`` groups.
+        required: Columns every kept row must fill.
+        reason: Why they are needed, for the error.
+
+    Raises:
+        ValueError: A row lacks a required column, or the split has no row.
+    """
     rows, seen = [], set()
     for row in test_split:
         if row["group_id"] in seen:
             continue
-        if not row.get("goal_spec"):
-            raise ValueError(
-                f"Row {row.get('trajectory_id')!r} has no 'goal_spec'; evaluation needs the structured goal the "
-                "data pipeline stores (trl-styling generate writes it)."
-            )
+        missing = [name for name in required if row.get(name) in (None, "")]
+        if missing:
+            raise ValueError(f"Row {row.get('trajectory_id', row['group_id'])!r} has no {missing}: {reason}.")
         seen.add(row["group_id"])
         rows.append(row)
         if max_goals is not None and len(rows) == max_goals:
             break
+    if not rows:
+        raise ValueError("The test split has no rows to evaluate.")
     return rows
 
 

@@ -22,11 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from trl_styling.pipeline.backends.chat import ChatModel, ChatModelError, ChatModelUnavailableError, ChatRequest
-from trl_styling.pipeline.backends.vlm.common import check_attempts, request_seed
+from trl_styling.pipeline.backends.chat import ChatModel, ChatRequest
+from trl_styling.pipeline.backends.vlm.common import check_attempts, complete_until_valid, request_seed
 from trl_styling.pipeline.backends.vlm.judge import JudgeAnswerError
 from trl_styling.pipeline.backends.vlm.prompts import labelled_image_parts
-from trl_styling.pipeline.backends.vlm.responses import ResponseFormatError, read_scores
+from trl_styling.pipeline.backends.vlm.responses import read_scores
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -244,40 +244,23 @@ class ModelJudge:
     ) -> list[DimensionScores | JudgeAnswerError]:
         names = tuple(key for key, _, _ in dimensions)
         schema = scores_schema(dimensions) if self.structured_output else None
-        results: list[DimensionScores | JudgeAnswerError | None] = [None] * len(messages)
-        errors: list[list[str]] = [[] for _ in messages]
-        pending = list(range(len(messages)))
-        for attempt in range(self.max_attempts):
-            if not pending:
-                break
-            batch = [
-                ChatRequest(
-                    messages=tuple(messages[i]),
-                    temperature=self.temperature,
-                    top_p=self.top_p,
-                    max_tokens=self.max_tokens,
-                    seed=request_seed(self.seed, attempt),
-                    json_schema=schema,
-                    tag=tag,
-                )
-                for i in pending
-            ]
-            still = []
-            for i, answer in zip(pending, self.chat.complete_many(batch)):
-                if isinstance(answer, ChatModelUnavailableError):
-                    raise answer
-                try:
-                    if isinstance(answer, ChatModelError):
-                        raise answer
-                    scores, rationale = read_scores(answer[0], names, low=SCORE_RANGE[0], high=SCORE_RANGE[1])
-                except (ChatModelError, ResponseFormatError) as error:
-                    errors[i].append(f"attempt {attempt + 1}: {error}")
-                    still.append(i)
-                    continue
-                results[i] = DimensionScores(aggregate(scores), rationale)
-            pending = still
-        for i in pending:
-            results[i] = JudgeAnswerError(
-                f"no usable judge answer after {self.max_attempts} attempt(s): " + " | ".join(errors[i])
+
+        def request(i: int, attempt: int) -> ChatRequest:
+            return ChatRequest(
+                messages=tuple(messages[i]),
+                temperature=self.temperature,
+                top_p=self.top_p,
+                max_tokens=self.max_tokens,
+                seed=request_seed(self.seed, attempt),
+                json_schema=schema,
+                tag=tag,
             )
-        return [r for r in results if r is not None]
+
+        def read(i: int, text: str) -> DimensionScores:
+            scores, rationale = read_scores(text, names, low=SCORE_RANGE[0], high=SCORE_RANGE[1])
+            return DimensionScores(aggregate(scores), rationale)
+
+        pending = list(range(len(messages)))
+        values, failed = complete_until_valid(self.chat, pending, request, read, self.max_attempts)
+        failure = f"no usable judge answer after {self.max_attempts} attempt(s): "
+        return [values[i] if i in values else JudgeAnswerError(failure + " | ".join(failed[i])) for i in pending]

@@ -28,7 +28,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from trl_styling.context import StyleContext
-from trl_styling.evaluation.evaluate import EditOnly
+from trl_styling.evaluation.evaluate import EditOnly, goals_of_split
 from trl_styling.evaluation.metrics import Estimate, estimate
 from trl_styling.evaluation.model_judge import (
     IMAGE_AGGREGATES,
@@ -146,26 +146,6 @@ def _backend(stage: str, backend: Any, library: ToolLibrary, seed: int, kwargs: 
     return get_backend_class(stage, backend)(library=library, seed=seed, **dict(kwargs or {}))
 
 
-def _test_rows(test_split: Iterable[Mapping[str, Any]], max_goals: int | None) -> list[Mapping[str, Any]]:
-    rows, seen = [], set()
-    for row in test_split:
-        if row["group_id"] in seen:
-            continue
-        missing = [name for name in ("image", "goal") if row.get(name) in (None, "")]
-        if missing:
-            raise ValueError(
-                f"Row {row.get('trajectory_id', row['group_id'])!r} has no {missing}: the model-judged evaluation "
-                "shows the judge the original and edited images, so the test split needs its images and goals."
-            )
-        seen.add(row["group_id"])
-        rows.append(row)
-        if max_goals is not None and len(rows) == max_goals:
-            break
-    if not rows:
-        raise ValueError("The test split has no rows to evaluate.")
-    return rows
-
-
 def evaluate_like_paper(
     methods: Mapping[str, Any],
     test_split: Iterable[Mapping[str, Any]],
@@ -213,7 +193,12 @@ def evaluate_like_paper(
 
     if isinstance(edit, WorldEditor) and any(isinstance(m, EditOnly) for m in methods.values()):
         raise ValueError("E gives the editor text, but 'world_tools' executes plans: evaluate E with editor='world'.")
-    rows = _test_rows(test_split, max_goals)
+    rows = goals_of_split(
+        test_split,
+        max_goals,
+        required=("image", "goal"),
+        reason="the model-judged evaluation shows the judge the original and edited images and the goal",
+    )
     evaluations = {}
     for name, method in methods.items():
         edit_only = isinstance(method, EditOnly)

@@ -15,9 +15,9 @@ import math
 from typing import Any
 
 from trl_styling.pipeline.backends.chat import ChatModel, ChatModelError, ChatModelUnavailableError, ChatRequest
-from trl_styling.pipeline.backends.vlm.common import check_attempts, request_seed
+from trl_styling.pipeline.backends.vlm.common import check_attempts, complete_until_valid, request_seed
 from trl_styling.pipeline.backends.vlm.prompts import CME_SCORES, difference_messages, judge_messages, scores_schema
-from trl_styling.pipeline.backends.vlm.responses import ResponseFormatError, read_scores
+from trl_styling.pipeline.backends.vlm.responses import read_scores
 from trl_styling.pipeline.stages import JudgeRequest, StageError, goal_text
 from trl_styling.rewards import CRITERIA, JudgeResult, judge_reward
 
@@ -107,56 +107,44 @@ class VLMJudge:
                 else:
                     differences[i] = found
         schema = scores_schema(self.names) if self.structured_output else None
-        errors: list[list[str]] = [[] for _ in requests]
+
+        def request(i: int, attempt: int) -> ChatRequest:
+            r = requests[i]
+            messages = judge_messages(
+                self.names,
+                goal_text(r.goal),
+                r.instruction,
+                r.plan,
+                r.initial_context,
+                *self._images(r),
+                differences=differences[i],
+            )
+            return ChatRequest(
+                messages=tuple(messages),
+                temperature=self.temperature,
+                max_tokens=self.max_tokens,
+                seed=request_seed(self.seed, seed, attempt),
+                json_schema=schema,
+                tag="judge",
+            )
+
+        def read(i: int, text: str) -> JudgeResult:
+            scores, rationale = read_scores(text, self.names)
+            modulation = {}
+            if self.cme is not None:  # the CME scores are 0-5 like the criteria; CME takes them in [0, 1]
+                modulation = {"execution": scores["execution"] / 5, "consistency": scores["consistency"] / 5}
+            reward, details = judge_reward(scores, cme=self.cme, **modulation)
+            if differences[i] is not None:
+                rationale = f"Differences: {differences[i]}\n{rationale}".strip()
+            criteria = {c: scores[c] for c in CRITERIA}
+            return JudgeResult(reward=reward, criteria=criteria, rationale=rationale, details=details)
+
         pending = [i for i, r in enumerate(results) if r is None]
-        for attempt in range(self.max_attempts):
-            if not pending:
-                break
-            batch = []
-            for i in pending:
-                r = requests[i]
-                messages = judge_messages(
-                    self.names,
-                    goal_text(r.goal),
-                    r.instruction,
-                    r.plan,
-                    r.initial_context,
-                    *self._images(r),
-                    differences=differences[i],
-                )
-                batch.append(
-                    ChatRequest(
-                        messages=tuple(messages),
-                        temperature=self.temperature,
-                        max_tokens=self.max_tokens,
-                        seed=request_seed(self.seed, seed, attempt),
-                        json_schema=schema,
-                        tag="judge",
-                    )
-                )
-            still = []
-            for i, answer in zip(pending, self.chat.complete_many(batch)):
-                if isinstance(answer, ChatModelUnavailableError):
-                    raise answer
-                try:
-                    if isinstance(answer, ChatModelError):
-                        raise answer
-                    scores, rationale = read_scores(answer[0], self.names)
-                except (ChatModelError, ResponseFormatError) as error:
-                    errors[i].append(f"attempt {attempt + 1}: {error}")
-                    still.append(i)
-                    continue
-                modulation = {}
-                if self.cme is not None:  # the CME scores are 0-5 like the criteria; CME takes them in [0, 1]
-                    modulation = {"execution": scores["execution"] / 5, "consistency": scores["consistency"] / 5}
-                reward, details = judge_reward(scores, cme=self.cme, **modulation)
-                if differences[i] is not None:
-                    rationale = f"Differences: {differences[i]}\n{rationale}".strip()
-                criteria = {c: scores[c] for c in CRITERIA}
-                results[i] = JudgeResult(reward=reward, criteria=criteria, rationale=rationale, details=details)
-            pending = still
-        for i in pending:
+        values, failed = complete_until_valid(self.chat, pending, request, read, self.max_attempts)
+        for i, value in values.items():
+            results[i] = value
+        for i, errors in failed.items():
             results[i] = JudgeAnswerError(
-                f"no usable judge answer after {self.max_attempts} attempt(s): " + " | ".join(errors[i])
+                f"no usable judge answer after {self.max_attempts} attempt(s): " + " | ".join(errors)
             )
         return [r for r in results if r is not None]
