@@ -25,11 +25,10 @@ from pathlib import Path
 from typing import Any
 
 
-def hf_planner(model_dir: str, library: str, eval_args: Any) -> Any:
-    """An `HFPlanner` on a saved model, with its saved prompt (overridden by the command line's settings)."""
-    from trl_styling.agent import HFPlanner
+def saved_prompt(model_dir: str, eval_args: Any, fallback: Any = None) -> Any:
+    """The prompt saved with a model, else ``fallback`` (B has none: it gets the trained planners'), with the
+    command line's overrides."""
     from trl_styling.prompt import PlannerPrompt
-    from trl_styling.scripts_support import load_planner_model
 
     overrides = dict(
         plan_format=eval_args.plan_format, tool_specs=eval_args.tool_specs, include_image=eval_args.include_image
@@ -37,34 +36,60 @@ def hf_planner(model_dir: str, library: str, eval_args: Any) -> Any:
     try:
         saved = PlannerPrompt.load(model_dir)
     except FileNotFoundError as error:  # no saved prompt: only one given in full on the command line
-        if eval_args.plan_format is None or eval_args.tool_specs is None:
+        if fallback is not None:
+            saved = fallback
+        elif eval_args.plan_format is None or eval_args.tool_specs is None:
             raise FileNotFoundError(f"{error} Here: pass --plan_format and --tool_specs.") from None
-        saved = PlannerPrompt()
+        else:
+            saved = PlannerPrompt()
+    return saved.replace(**overrides)
+
+
+def hf_planner(model_dir: str, library: str, prompt: Any, max_new_tokens: int) -> Any:
+    """An `HFPlanner` on a saved model, greedy."""
+    from trl_styling.agent import HFPlanner
+    from trl_styling.scripts_support import load_planner_model
+
     model, processor = load_planner_model(model_dir)
-    prompt = saved.replace(**overrides)
-    return HFPlanner(
-        model, processor, library, prompt=prompt, max_new_tokens=eval_args.max_new_tokens, temperature=0.0
-    )
+    return HFPlanner(model, processor, library, prompt=prompt, max_new_tokens=max_new_tokens, temperature=0.0)
 
 
-def planners(eval_args: Any, library: str) -> dict[str, Any]:
-    """The methods to compare: the trained models, then the baselines asked for (B, G, E, oracle)."""
+def planners(eval_args: Any, library: str, structured_goals: bool) -> dict[str, Any]:
+    """The methods to compare: the trained models, then the baselines asked for (B, G, E, oracle).
+
+    Models are factories, loaded when their turn comes (one in memory at a time).
+    """
+    from functools import partial
+
     from trl_styling.evaluation import EditOnly, OraclePlanner
 
-    methods = {name: hf_planner(path, library, eval_args) for name, path in eval_args.named_models().items()}
+    methods: dict[str, Any] = {}
+    prompts = {name: saved_prompt(path, eval_args) for name, path in eval_args.named_models().items()}
+    for name, path in eval_args.named_models().items():
+        methods[name] = partial(hf_planner, path, library, prompts[name], eval_args.max_new_tokens)
     if eval_args.base_model:
-        methods["B"] = hf_planner(eval_args.base_model, library, eval_args)
+        trained_prompt = next(iter(prompts.values()), None)  # the paper's B is prompted like its trained planners
+        prompt = saved_prompt(eval_args.base_model, eval_args, fallback=trained_prompt)
+        methods["B"] = partial(hf_planner, eval_args.base_model, library, prompt, eval_args.max_new_tokens)
     if eval_args.zero_shot_model:
         from trl_styling.pipeline.registry import get_backend_class
 
-        base_url = eval_args.zero_shot_base_url or eval_args.base_url
-        methods["G"] = get_backend_class("plan", "openai")(
-            library=library, model=eval_args.zero_shot_model, base_url=base_url, cache_dir=eval_args.judge_cache_dir
+        methods["G"] = get_backend_class("plan", "openai")(  # zero-shot, greedy, one attempt like the others
+            library=library,
+            model=eval_args.zero_shot_model,
+            base_url=eval_args.zero_shot_base_url or eval_args.base_url,
+            cache_dir=eval_args.judge_cache_dir,
+            exemplars=0,
+            temperature=0.0,
+            max_attempts=1,
         )
     if eval_args.include_edit_only:
         methods["E"] = EditOnly()
     if eval_args.include_oracle:
-        methods["oracle"] = OraclePlanner(library)
+        if structured_goals:
+            methods["oracle"] = OraclePlanner(library)
+        else:
+            print("No 'goal_spec' column: the oracle (it reads structured goals) is left out.")
     return methods
 
 
@@ -79,7 +104,8 @@ def main(eval_args: Any) -> None:
     library = variants.pop()
     specs_file = Path(eval_args.dataset_name) / "groups.jsonl"
     specs = load_group_specs(eval_args.dataset_name) if specs_file.is_file() else None
-    methods = planners(eval_args, library)
+    structured_goals = "goal_spec" in test.column_names and bool(test[0]["goal_spec"])
+    methods = planners(eval_args, library, structured_goals)
     if eval_args.judge == "openai":
         paper_protocol(eval_args, methods, test, library, specs)
         return
@@ -96,9 +122,10 @@ def main(eval_args: Any) -> None:
         num_workers=eval_args.num_workers,
         ray_address=eval_args.ray_address,
     )
-    if editor == "tools":
-        methods.pop("E", None)  # E gives the editor text: only the instruction editor reads it
-    evaluations = {name: evaluate_planner(method, test, library, **common) for name, method in methods.items()}
+    evaluations = {}
+    for name, method in methods.items():  # one model in memory at a time
+        planner = method() if callable(method) and not hasattr(method, "propose") else method
+        evaluations[name] = evaluate_planner(planner, test, library, **common)
     reference = {f"teacher ({eval_args.split} mean)": reward_statistics(test)["mean"]}
     table = write_comparison(evaluations, eval_args.output_dir, reference=reference)
     print(table)
@@ -117,7 +144,6 @@ def paper_protocol(eval_args: Any, methods: dict[str, Any], test: Any, library: 
         from trl_styling.evaluation.image_metrics import ImageMetrics, ImageMetricsConfig
 
         metrics = ImageMetrics(ImageMetricsConfig(lpips_net=eval_args.lpips_net, clip_model=eval_args.clip_model))
-    methods.pop("oracle", None)  # the world's oracle reads structured goals the paper's data does not have
     evaluation = evaluate_like_paper(
         methods,
         test,

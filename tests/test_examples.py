@@ -180,10 +180,16 @@ def test_evaluate_script_compares_the_trained_adapter_with_the_oracle(pushed_sft
 
 
 def test_evaluate_script_with_a_served_judge_follows_the_paper_protocol(pushed_sft, tiny_data, tmp_path):
-    """--judge openai: the trained planner, B and E, scored by an OpenAI-compatible judge (a stub answering
-    50 on every dimension) on images and plans; the oracle is left out (it reads structured goals)."""
+    """--judge openai: the trained planner, B, E and the oracle, scored by an OpenAI-compatible judge (a stub
+    answering 50 on every dimension) on images and plans. B has no saved prompt: it gets the trained one's."""
+    import shutil
+
     from trl_styling.evaluation.model_judge import IMAGE_DIMENSIONS, PLAN_DIMENSIONS
+    from trl_styling.prompt import PROMPT_FILE
     from trl_styling.testing.openai_stub import completion, scripted_server
+
+    base = Path(shutil.copytree(pushed_sft["out"], tmp_path / "base"))
+    (base / PROMPT_FILE).unlink()
 
     names = [key for key, _, _ in IMAGE_DIMENSIONS + PLAN_DIMENSIONS]
     answer = json.dumps(dict.fromkeys(names, 50) | {"rationale": "fine"})
@@ -198,7 +204,7 @@ def test_evaluate_script_with_a_served_judge_follows_the_paper_protocol(pushed_s
             "--model_paths",
             f"S={pushed_sft['out']}",
             "--base_model",
-            str(pushed_sft["out"]),
+            str(base),
             "--judge",
             "openai",
             "--base-url",
@@ -209,7 +215,7 @@ def test_evaluate_script_with_a_served_judge_follows_the_paper_protocol(pushed_s
             str(out),
         )
     report = json.loads((out / "paper_report.json").read_text())["configurations"][0]
-    assert list(report["methods"]) == ["S", "B", "E"]
+    assert list(report["methods"]) == ["S", "B", "E", "oracle"]
     assert report["methods"]["S"]["summary"]["image"]["overall"]["mean"] == 50.0
     assert report["methods"]["E"]["summary"]["plan"] is None
     assert "| E | N/A |" in (out / "paper_report.md").read_text()
@@ -327,3 +333,18 @@ def test_accelerate_configs_load(name, distributed_type):
         assert config.fsdp_config["fsdp_version"] == 2
     if name.startswith("zero"):
         assert config.deepspeed_config["zero_stage"] == int(name[-1])
+
+
+def test_evaluate_arguments_refuse_what_cannot_run():
+    with pytest.raises(ValueError, match="--include_edit_only false"):
+        EvaluateArguments(dataset_name="d", editor="world_tools")
+    with pytest.raises(ValueError, match=r"names \['B'\], which name baseline rows"):
+        EvaluateArguments(dataset_name="d", model_paths=["B=runs/b"])
+    with pytest.raises(ValueError, match="needs --model"):
+        EvaluateArguments(dataset_name="d", judge="openai")
+    with pytest.raises(ValueError, match="no symbolic state for the world's judge"):
+        EvaluateArguments(dataset_name="d", editor="diffusers")
+    with pytest.raises(ValueError, match="belong to --judge openai"):
+        EvaluateArguments(dataset_name="d", image_metrics=True)
+    alone = EvaluateArguments(dataset_name="d", include_oracle=False, include_edit_only=False, zero_shot_model="m")
+    assert alone.zero_shot_model == "m"  # G alone is something to evaluate

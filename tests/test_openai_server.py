@@ -421,8 +421,8 @@ def test_paper_evaluation_of_planners_edit_only_and_a_served_zero_shot_planner(s
     }
 
     def run() -> object:
-        judge = ModelJudge.from_openai(model=served.model, base_url=served.url, cache_dir=str(cache), timeout=30.0)
-        judge.max_tokens, judge.max_attempts = 8, 2  # a random model: keep its garbage short
+        options = {"max_tokens": 8, "max_attempts": 2}  # a random model: keep its garbage short
+        judge = ModelJudge.from_openai(model=served.model, base_url=served.url, cache_dir=str(cache), **options)
         return evaluate_like_paper(methods, test, "simple", judge=judge, progress=False)
 
     before = served.requests()

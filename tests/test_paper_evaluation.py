@@ -187,5 +187,33 @@ def test_a_diffusers_editor_and_the_image_metrics(data, tmp_path):
     assert [row.metrics for row in r.rows] == [{"ssim": pytest.approx(1.0), "psnr": 100.0}] * 2
     assert all(row.metrics["ssim"] < 1 and row.metrics["psnr"] < 100 for row in s.rows)
     table = write_paper_report(evaluation, tmp_path / "report").split("### Objective image metrics")[1]
-    assert "| method | SSIM | PSNR (dB) |" in table  # R leaves the image as it was: the best SSIM and PSNR, in bold
-    assert "| R | **1.000 [1.000, 1.000]** | **100.000 [100.000, 100.000]** |" in table
+    # R leaves the image as it was: the highest SSIM and PSNR, which measure preservation, so nothing is bold
+    assert "| method | SSIM | PSNR (dB) |" in table and "**" not in table.split("### Paired")[0]
+    assert "| R | 1.000 [1.000, 1.000] | 100.000 [100.000, 100.000] |" in table
+
+
+def test_flagged_images_cut_off_answers_ties_and_strict_json(data, tmp_path):
+    """Every image answer unusable (garbage, or cut off before its rationale): flagged, excluded, drawn as
+    "n/a" and written as null in strict JSON. Equal plan scores: every tied trained method is bold."""
+    test, specs = data
+    cut_off = json.dumps({**EDITED, "rationale": "x"}).split(', "rationale"')[0]  # every score, then cut
+
+    def respond(body: dict, index: int, _: dict):
+        if "image edits" in body["messages"][0]["content"]:
+            return 200, completion("no JSON here" if index % 2 else cut_off), {}
+        return 200, completion(json.dumps({**PLANNED, "rationale": "ok"})), {}
+
+    methods = {"S": OraclePlanner("simple"), "T": OraclePlanner("simple")}
+    with scripted_server(respond) as server:
+        judge = ModelJudge.from_openai(model="judge", base_url=server.url, max_attempts=2)
+        evaluation = evaluate_like_paper(methods, test, "simple", judge=judge, max_goals=2, progress=False)
+    for method in evaluation.methods.values():
+        assert method.flagged() == {"image": 2, "plan": 0} and method.image_summary()["overall"].n == 0
+        assert all("no 'rationale'" in row.image_error or "JSON" in row.image_error for row in method.rows)
+    plan = plan_table(evaluation).splitlines()
+    assert plan[2].startswith("| S | **80.0") and plan[3].startswith("| T | **80.0")  # a tie: both bold
+    write_paper_report(evaluation, tmp_path)
+    text = (tmp_path / "paper_report.json").read_text()
+    assert "NaN" not in text and json.loads(text)["configurations"][0]["methods"]["S"]["summary"]["image"][
+        "overall"
+    ] == {"mean": None, "ci_low": None, "ci_high": None, "n": 0}

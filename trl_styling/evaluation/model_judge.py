@@ -18,15 +18,15 @@ is a `JudgeAnswerError`, never a score.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from trl_styling.pipeline.backends.chat import ChatModel, ChatRequest
 from trl_styling.pipeline.backends.vlm.common import check_attempts, complete_until_valid, request_seed
 from trl_styling.pipeline.backends.vlm.judge import JudgeAnswerError
-from trl_styling.pipeline.backends.vlm.prompts import labelled_image_parts
-from trl_styling.pipeline.backends.vlm.responses import read_scores
+from trl_styling.pipeline.backends.vlm.prompts import labelled_image_parts, scores_schema
+from trl_styling.pipeline.backends.vlm.responses import ResponseFormatError, extract_json, read_scores
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -86,16 +86,6 @@ def plan_aggregates(scores: dict[str, float]) -> dict[str, float]:
     reasoning = _mean([scores[key] for key, _, _ in REASONING_DIMENSIONS])
     values = {key: scores[key] for key, _, _ in PLAN_DIMENSIONS}
     return {**values, "overall_action": action, "overall_reasoning": reasoning, "overall": (action + reasoning) / 2}
-
-
-def scores_schema(dimensions: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
-    """The JSON schema of an answer: each dimension a number in 0-100, and a rationale."""
-    low, high = SCORE_RANGE
-    properties: dict[str, Any] = {key: {"type": "number", "minimum": low, "maximum": high} for key, _, _ in dimensions}
-    properties["rationale"] = {"type": "string"}
-    keys = [key for key, _, _ in dimensions]
-    required = [*keys, "rationale"]
-    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
 
 
 def _system_prompt(what: str, dimensions: Sequence[tuple[str, str, str]]) -> str:
@@ -197,8 +187,20 @@ class ModelJudge:
         timeout: float = 120.0,
         **judge_options: Any,
     ) -> ModelJudge:
-        """A judge over an OpenAI-compatible server (GPT-4o by default URL, or ``base_url``: vLLM, ``transformers
-        serve``); ``judge_options`` are `ModelJudge`'s keyword arguments."""
+        """A judge over an OpenAI-compatible server.
+
+        Args:
+            model: The served judge model, e.g. ``"gpt-4o"`` or the path vLLM serves.
+            base_url: The server (None: OpenAI's API, key from ``OPENAI_API_KEY``); vLLM, ``transformers serve``.
+            cache_dir: On-disk answer cache: a rerun with the same requests makes no request.
+            concurrency: Requests in flight at most.
+            max_retries: HTTP retries with exponential backoff (F.2: 3).
+            timeout: Seconds per HTTP request.
+            **judge_options: `ModelJudge`'s keyword arguments (temperature, top_p, max_tokens, ...).
+
+        Returns:
+            The judge.
+        """
         from trl_styling.pipeline.backends.openai_server import OpenAIChatModel
 
         chat = OpenAIChatModel(
@@ -222,6 +224,7 @@ class ModelJudge:
             "max_tokens": self.max_tokens,
             "max_attempts": self.max_attempts,
             "seed": self.seed,
+            "structured_output": self.structured_output,
             "score_range": list(SCORE_RANGE),
         }
 
@@ -239,11 +242,11 @@ class ModelJudge:
         self,
         messages: list[list[dict[str, Any]]],
         dimensions: Sequence[tuple[str, str, str]],
-        aggregate: Any,
+        aggregate: Callable[[dict[str, float]], dict[str, float]],
         tag: str,
     ) -> list[DimensionScores | JudgeAnswerError]:
         names = tuple(key for key, _, _ in dimensions)
-        schema = scores_schema(dimensions) if self.structured_output else None
+        schema = scores_schema(names, *SCORE_RANGE) if self.structured_output else None
 
         def request(i: int, attempt: int) -> ChatRequest:
             return ChatRequest(
@@ -257,6 +260,9 @@ class ModelJudge:
             )
 
         def read(i: int, text: str) -> DimensionScores:
+            # The rationale comes last: without it the answer was cut off, and a repaired number may be cut too.
+            if "rationale" not in extract_json(text):
+                raise ResponseFormatError("the answer has no 'rationale' (cut off at max_tokens?)")
             scores, rationale = read_scores(text, names, low=SCORE_RANGE[0], high=SCORE_RANGE[1])
             return DimensionScores(aggregate(scores), rationale)
 

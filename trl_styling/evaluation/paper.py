@@ -13,17 +13,19 @@ a registered editor backend renders it (the world's instruction editor, or a dif
 A plan that fails to parse leaves the image unchanged (the honest outcome of a failed plan); the plan judge
 then reads the planner's raw text. A judge answer that fails after its retries is flagged and excluded from
 the means, with a count, and never becomes 0. Objective metrics (`ImageMetrics`: SSIM, PSNR, LPIPS, CLIP score)
-are added when given. Rows need the ``image``, ``context`` and ``goal`` columns; ``goal_spec`` is used when present
-(structured planners such as the world's teacher need it).
+are added when given. Rows need the ``image`` and ``goal`` columns; ``context`` is read when present (planners and
+the plan judge see it), ``goal_spec`` too (structured planners such as the world's teacher need it).
+
+Memory: each row keeps its edited image (the report writes them for human evaluation) and a reference to the
+original, shared by the methods; at 1024 px that is about 3 MB per method and goal.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
@@ -41,6 +43,9 @@ from trl_styling.evaluation.model_judge import (
 )
 from trl_styling.pipeline.stages import goal_text
 from trl_styling.tools import ToolLibrary, resolve_library
+
+if TYPE_CHECKING:
+    from trl_styling.evaluation.image_metrics import ImageMetrics
 
 IMAGE_KEYS: tuple[str, ...] = tuple(key for key, _, _ in IMAGE_DIMENSIONS) + tuple(key for key, _ in IMAGE_AGGREGATES)
 PLAN_KEYS: tuple[str, ...] = tuple(key for key, _, _ in PLAN_DIMENSIONS) + tuple(key for key, _ in PLAN_AGGREGATES)
@@ -62,10 +67,13 @@ class PaperRow:
     plan_scores: dict[str, float] | None
     plan_error: str | None
     metrics: dict[str, float] = field(default_factory=dict)
+    image_rationale: str = ""
+    plan_rationale: str = ""
     original_image: Any = field(default=None, repr=False, compare=False)  # PIL images, not serialized
     edited_image: Any = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field but the images."""
         skip = ("original_image", "edited_image")
         return {name: value for name, value in vars(self).items() if name not in skip}
 
@@ -79,6 +87,7 @@ class PaperMethodEvaluation:
     edit_only: bool = False
 
     def image_summary(self) -> dict[str, Estimate]:
+        """Per image dimension and Overall: mean [95% CI] over the judged rows (``n`` = judged rows)."""
         return _summary([r.image_scores for r in self.rows], IMAGE_KEYS)
 
     def plan_summary(self) -> dict[str, Estimate] | None:
@@ -86,6 +95,7 @@ class PaperMethodEvaluation:
         return None if self.edit_only else _summary([r.plan_scores for r in self.rows], PLAN_KEYS)
 
     def metrics_summary(self) -> dict[str, Estimate]:
+        """Per objective image metric: mean [95% CI] over the rows that have it."""
         names = sorted({name for r in self.rows for name in r.metrics})
         return {name: estimate([r.metrics[name] for r in self.rows if name in r.metrics]) for name in names}
 
@@ -97,9 +107,11 @@ class PaperMethodEvaluation:
         }
 
     def validity(self) -> Estimate | None:
+        """Share of goals with a valid plan; None for E."""
         return None if self.edit_only else estimate([float(bool(r.valid)) for r in self.rows])
 
     def to_dict(self) -> dict[str, Any]:
+        """Summaries, flag counts and every row (without images)."""
         plan = self.plan_summary()
         validity = self.validity()
         return {
@@ -130,6 +142,7 @@ class PaperEvaluation:
     editor: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The configuration, the judge's settings, the editor and every method."""
         return {
             "configuration": self.configuration,
             "judge": self.judge,
@@ -154,7 +167,7 @@ def evaluate_like_paper(
     judge: ModelJudge,
     editor: str | Any = "world",
     synthesizer: str | Any = "template",
-    metrics: Any = None,
+    metrics: ImageMetrics | None = None,
     configuration: str | None = None,
     max_goals: int | None = None,
     seed: int = 0,
@@ -166,7 +179,9 @@ def evaluate_like_paper(
     """Scores each method on the same test goals with the model judge; see the module docstring.
 
     Args:
-        methods: Name -> planner (the pipeline's ``propose(context, goal, n, *, image, seed)``) or `EditOnly`.
+        methods: Name -> planner (the pipeline's ``propose(context, goal, n, *, image, seed)``), `EditOnly`, or a
+            zero-argument callable returning one: it is built when its turn comes and released after, so large
+            planners need not all be in memory at once.
         test_split: Trajectory rows; the first row of each group is its test goal.
         library: The tool library (or its name) the planners plan with.
         judge: The `ModelJudge` (its settings and prompt version are recorded).
@@ -189,18 +204,19 @@ def evaluate_like_paper(
     library = resolve_library(library)
     edit = _backend("edit", editor, library, seed, editor_kwargs)
     synthesize = _backend("synthesize_instruction", synthesizer, library, seed, synthesizer_kwargs)
-    from trl_styling.pipeline.backends.world import WorldEditor
-
-    if isinstance(edit, WorldEditor) and any(isinstance(m, EditOnly) for m in methods.values()):
-        raise ValueError("E gives the editor text, but 'world_tools' executes plans: evaluate E with editor='world'.")
+    if getattr(edit, "executes_plan", False) and any(isinstance(m, EditOnly) for m in methods.values()):
+        raise ValueError("E gives the editor text, but this editor executes plans: evaluate E with editor='world'.")
     rows = goals_of_split(
         test_split,
         max_goals,
         required=("image", "goal"),
         reason="the model-judged evaluation shows the judge the original and edited images and the goal",
     )
+    originals = [row["image"].convert("RGB") for row in rows]  # one copy, shared by the methods
     evaluations = {}
     for name, method in methods.items():
+        if callable(method) and not hasattr(method, "propose") and not isinstance(method, EditOnly):
+            method = method()  # a factory: built now, released with the next iteration
         edit_only = isinstance(method, EditOnly)
         produced = []
         for index, row in enumerate(tqdm(rows, desc=f"Evaluating {name}", disable=not progress)):
@@ -208,7 +224,14 @@ def evaluate_like_paper(
             spec = row.get("goal_spec")
             goal = StylingGoal.from_dict(json.loads(spec)) if spec else str(row["goal"])
             render_seed = int((group_specs or {}).get(row["group_id"], {}).get("render_seed", seed))
-            produced.append(_run(method, edit_only, row, context, goal, edit, synthesize, seed + index, render_seed))
+            done = _run(
+                method, edit_only, row, originals[index], context, goal, edit, synthesize, seed + index, render_seed
+            )
+            # Metrics first: a size mismatch surfaces before any judge request is paid for.
+            done["metrics"] = (
+                {} if metrics is None else metrics.compute(done["original"], done["edited"], done["goal"])
+            )
+            produced.append(done)
         image_requests = [ImageJudgeRequest(p["goal"], p["original"], p["edited"]) for p in produced]
         image_results = judge.score_images(image_requests)
         plan_results: list[Any] = [None] * len(produced)
@@ -217,7 +240,6 @@ def evaluate_like_paper(
             plan_results = judge.score_plans(requests)
         method_rows = []
         for p, image_result, plan_result in zip(produced, image_results, plan_results):
-            scores = {} if metrics is None else metrics.compute(p["original"], p["edited"], p["goal"])
             method_rows.append(
                 PaperRow(
                     group_id=p["group_id"],
@@ -229,7 +251,9 @@ def evaluate_like_paper(
                     image_error=str(image_result) if isinstance(image_result, Exception) else None,
                     plan_scores=getattr(plan_result, "scores", None),
                     plan_error=str(plan_result) if isinstance(plan_result, Exception) else None,
-                    metrics={k: v for k, v in scores.items() if not math.isnan(v)},
+                    metrics=p["metrics"],
+                    image_rationale=getattr(image_result, "rationale", ""),
+                    plan_rationale=getattr(plan_result, "rationale", ""),
                     original_image=p["original"],
                     edited_image=p["edited"],
                 )
@@ -244,6 +268,7 @@ def _run(
     method: Any,
     edit_only: bool,
     row: Mapping[str, Any],
+    image: Any,
     context: StyleContext,
     goal: Any,
     edit: Any,
@@ -252,7 +277,6 @@ def _run(
     render_seed: int,
 ) -> dict[str, Any]:
     """Plans, synthesizes and edits one row; returns what the judge and the report need."""
-    image = row["image"].convert("RGB")
     text = goal_text(goal)
     out = {"group_id": row["group_id"], "goal": text, "context": context, "original": image}
     if edit_only:

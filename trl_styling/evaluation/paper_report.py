@@ -2,8 +2,10 @@
 
 Per configuration: an image table (six dimensions and Overall), a plan table (eight dimensions and the three
 aggregates; N/A for E), the objective image metrics when measured, and the paired differences of each method
-with the baseline (S) on the goals both were judged on. The best *trained* method of each column is in bold;
-baselines (E, G, B by default) are shown but never bolded. Each method's outputs are also written in the
+with the baseline (S) on the goals both were judged on. The best *trained* method of each column is in bold
+(every method tied with it at the displayed precision); baselines (E, G, B and the oracle by default) are shown
+but never bolded, and neither are SSIM, PSNR and LPIPS: they measure how much of the original an edit kept, so a
+planner that changes nothing would win them. Each method's outputs are also written in the
 agent-output JSON that ``trl-styling annotate --methods`` reads (``score`` = the judge's image Overall, 0-100),
 so humans can rank them and ``trl-styling agreement`` can compare the judge with them.
 """
@@ -15,9 +17,9 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from trl_styling.evaluation.image_metrics import METRIC_DIRECTION, METRIC_NAMES
+from trl_styling.evaluation.image_metrics import METRIC_NAMES
 from trl_styling.evaluation.metrics import Estimate, paired_difference
 from trl_styling.evaluation.model_judge import (
     IMAGE_AGGREGATES,
@@ -29,14 +31,23 @@ from trl_styling.evaluation.model_judge import (
 )
 from trl_styling.evaluation.paper import PaperEvaluation, PaperMethodEvaluation
 
-BASELINES: tuple[str, ...] = ("E", "G", "B")
+BASELINES: tuple[str, ...] = ("E", "G", "B", "oracle")
+GOAL_METRICS = frozenset({"clip_score"})  # the objective metrics where more means a better edit
 IMAGE_COLUMNS = tuple((key, label) for key, label, _ in IMAGE_DIMENSIONS) + IMAGE_AGGREGATES
 PLAN_COLUMNS = tuple((key, label) for key, label, _ in PLAN_DIMENSIONS) + PLAN_AGGREGATES
 METRIC_LABELS = {"ssim": "SSIM", "psnr": "PSNR (dB)", "lpips": "LPIPS", "clip_score": "CLIP score"}
 
 
 def trained_methods(evaluation: PaperEvaluation, trained: Sequence[str] | None = None) -> list[str]:
-    """The methods that compete for bold: ``trained``, or every planner not named as a baseline."""
+    """The methods that compete for bold.
+
+    Args:
+        evaluation: The configuration.
+        trained: Their names; None: every planner not named in `BASELINES` (and not Edit-Only).
+
+    Raises:
+        ValueError: A name in ``trained`` is not a method of the configuration.
+    """
     if trained is not None:
         unknown = sorted(set(trained) - set(evaluation.methods))
         if unknown:
@@ -54,15 +65,17 @@ def _cell(value: Estimate | None, digits: int, bold: bool) -> str:
     return f"**{text}**" if bold else text
 
 
-def _best(summaries: Mapping[str, Mapping[str, Estimate] | None], key: str, names: Sequence[str], lower: bool) -> str:
-    candidates = [
-        (s[key].mean, name)
+def _best(
+    summaries: Mapping[str, Mapping[str, Estimate] | None], key: str, names: Sequence[str], digits: int
+) -> set[str]:
+    """The names whose mean of ``key`` is the highest at the displayed precision (ties all win)."""
+    shown = {
+        name: round(s[key].mean, digits)
         for name in names
         if (s := summaries.get(name)) is not None and key in s and s[key].n > 0 and not math.isnan(s[key].mean)
-    ]
-    if not candidates:
-        return ""
-    return (min if lower else max)(candidates)[1]
+    }
+    best = max(shown.values(), default=None)
+    return {name for name, value in shown.items() if value == best}
 
 
 def _table(
@@ -75,9 +88,10 @@ def _table(
 ) -> str:
     titles = [label for _, label in columns] + list(extra_titles)
     lines = ["| method | " + " | ".join(titles) + " |", "|" + "---|" * (len(titles) + 1)]
-    best = {key: _best(summaries, key, trained, METRIC_DIRECTION.get(key) == "lower") for key, _ in columns}
+    bold = [key for key, _ in columns if key not in METRIC_LABELS or key in GOAL_METRICS]
+    best = {key: _best(summaries, key, trained, digits) if key in bold else set() for key, _ in columns}
     for name, summary in summaries.items():
-        cells = [_cell(None if summary is None else summary.get(key), digits, best[key] == name) for key, _ in columns]
+        cells = [_cell(None if summary is None else summary.get(key), digits, name in best[key]) for key, _ in columns]
         lines.append(f"| {name} | " + " | ".join(cells + list(extra[name])) + " |")
     return "\n".join(lines)
 
@@ -148,8 +162,16 @@ def paired_table(evaluation: PaperEvaluation, baseline: str = "S") -> str:
     return "\n".join(lines)
 
 
-def plot_grouped(evaluation: PaperEvaluation, part: str, path: str | Path) -> Path:
-    """A grouped bar chart (dimensions x methods, 95% CI error bars) of the ``"image"`` or ``"plan"`` scores."""
+def plot_grouped(evaluation: PaperEvaluation, part: Literal["image", "plan"], path: str | Path) -> Path:
+    """A grouped bar chart (dimensions x methods, 95% CI error bars) of the ``"image"`` or ``"plan"`` scores.
+
+    A score with no judged row is drawn as no bar and the label "n/a", never as 0.
+
+    Raises:
+        ValueError: ``part`` is neither ``"image"`` nor ``"plan"``.
+    """
+    if part not in ("image", "plan"):
+        raise ValueError(f"part must be 'image' or 'plan', got {part!r}.")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -166,11 +188,17 @@ def plot_grouped(evaluation: PaperEvaluation, part: str, path: str | Path) -> Pa
     positions = np.arange(len(columns))
     for k, (name, summary) in enumerate(summaries.items()):
         values = [summary[key] for key, _ in columns]
-        means = [0.0 if math.isnan(v.mean) else v.mean for v in values]
-        low = [0.0 if math.isnan(v.mean) else max(0.0, v.mean - v.low) for v in values]
-        high = [0.0 if math.isnan(v.mean) else max(0.0, v.high - v.mean) for v in values]
-        offset = (k - (len(summaries) - 1) / 2) * width
-        ax.bar(positions + offset, means, width, yerr=[low, high], capsize=2, label=name)
+        judged = [i for i, v in enumerate(values) if v.n > 0 and not math.isnan(v.mean)]
+        x = positions + (k - (len(summaries) - 1) / 2) * width
+        means = [values[i].mean for i in judged]
+        errors = [
+            [max(0.0, values[i].mean - values[i].low) for i in judged],
+            [max(0.0, values[i].high - values[i].mean) for i in judged],
+        ]
+        color = f"C{k % 10}"
+        ax.bar(x[judged], means, width, yerr=errors, capsize=2, label=name, color=color)
+        for i in sorted(set(range(len(values))) - set(judged)):  # no judged row: no bar, and say so
+            ax.text(x[i], 1, "n/a", rotation=90, ha="center", va="bottom", fontsize=6, color=color)
     ax.set_xticks(positions, [label for _, label in columns], rotation=30, ha="right", fontsize=8)
     ax.set_ylim(*SCORE_RANGE)
     ax.set_ylabel("judge score (0-100)")
@@ -185,8 +213,8 @@ def plot_grouped(evaluation: PaperEvaluation, part: str, path: str | Path) -> Pa
 
 
 def _finite(value: Any) -> Any:
-    """``value`` with NaN (a mean over no judged row) as None, so the JSON stays strict."""
-    if isinstance(value, float) and math.isnan(value):
+    """``value`` with NaN (a mean over no judged row) and infinities as None, so the JSON stays strict."""
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, Mapping):
         return {key: _finite(item) for key, item in value.items()}
@@ -200,24 +228,32 @@ def _slug(text: str) -> str:
 
 
 def write_human_eval_outputs(evaluation: PaperEvaluation, out_dir: str | Path) -> list[Path]:
-    """Each method's outputs as ``<out_dir>/<method>.json`` (images as PNG files beside it), the agent-output
-    format of ``trl-styling annotate --methods``; ``score`` is the image Overall (0-100) or null when flagged."""
+    """Each method's outputs as ``<out_dir>/<method>.json``, the agent-output format of ``trl-styling annotate
+    --methods``; ``score`` is the image Overall (0-100), or null when flagged.
+
+    Images are PNG files beside them: the originals once (``images/_originals/``; no method slug starts with
+    ``_``), each method's edits under ``images/<method>/``.
+    """
     out = Path(out_dir)
-    written = []
+    originals = out / "images" / "_originals"
+    originals.mkdir(parents=True, exist_ok=True)
+    written, saved = [], set()
     for name, method in evaluation.methods.items():
         images = out / "images" / _slug(name)
         images.mkdir(parents=True, exist_ok=True)
         records = []
         for row in method.rows:
             stem = _slug(row.group_id)
-            row.original_image.save(images / f"{stem}_original.png")
-            row.edited_image.save(images / f"{stem}_edited.png")
+            if stem not in saved:  # overwritten, never reused: a rerun on other data must not keep stale images
+                row.original_image.save(originals / f"{stem}.png")
+                saved.add(stem)
+            row.edited_image.save(images / f"{stem}.png")
             records.append(
                 {
                     "group_id": row.group_id,
                     "goal": row.goal,
-                    "image": f"images/{_slug(name)}/{stem}_original.png",
-                    "edited_image": f"images/{_slug(name)}/{stem}_edited.png",
+                    "image": f"images/_originals/{stem}.png",
+                    "edited_image": f"images/{_slug(name)}/{stem}.png",
                     "plan": row.plan_text if row.valid is not None else "",
                     "instruction": row.instruction,
                     "score": None if row.image_scores is None else row.image_scores["overall"],

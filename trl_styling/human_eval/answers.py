@@ -15,12 +15,12 @@ itself (its 0-5 ``reward`` per ``trajectory_id``).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from trl_styling.human_eval.sampling import is_finite_number, read_score_range
 from trl_styling.human_eval.schema import ANSWERS_FORMAT, JUDGE_FORMAT, LEVELS, MODE_DIMENSIONS, REWARD_RANGE
 
 
@@ -161,12 +161,8 @@ def load_answers(paths: Sequence[str | Path]) -> list[RaterAnswers]:
     return sets
 
 
-def _is_finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _number(value: Any, where: str) -> float:
-    if not _is_finite(value):
+    if not is_finite_number(value):
         raise AnswersError(f"{where}: must be a finite number, got {value!r}")
     return float(value)
 
@@ -198,16 +194,13 @@ def parse_judge(data: Any, source: str = "<judge>") -> JudgeScores:
 
 
 def _score_range(data: Mapping[str, Any], source: str) -> tuple[float, float]:
-    value = data.get("score_range")
-    if value is None:  # sidecars written before score ranges were recorded hold 0-5 rewards
-        return REWARD_RANGE
-    finite = isinstance(value, list) and len(value) == 2 and all(_is_finite(v) for v in value)
-    if not finite or not value[0] < value[1]:
+    found = read_score_range(data.get("score_range"))
+    if found is None:
         raise AnswersError(
-            f"{source}: field 'score_range' must be two numbers [low, high] with low < high, got {value!r}; "
-            "write the judge file again with `trl-styling annotate`"
+            f"{source}: field 'score_range' must be two numbers [low, high] with low < high, got "
+            f"{data.get('score_range')!r}; write the judge file again with `trl-styling annotate`"
         )
-    return float(value[0]), float(value[1])
+    return found
 
 
 def unblind(sets: Sequence[RaterAnswers], judge: JudgeScores | None) -> list[RaterAnswers]:

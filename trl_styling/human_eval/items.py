@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from trl_styling.human_eval.sampling import is_finite_number, read_score_range
 from trl_styling.human_eval.schema import REWARD_RANGE
 
 _DATA_URL = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+$")
@@ -177,19 +177,14 @@ def _file_image(value: Any, base: Path, max_image_size: int, where: str) -> str 
         return image_data_url(image, max_image_size)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _score_range(value: Any, path: Path) -> tuple[float, float]:
-    if value is None:
-        return REWARD_RANGE
-    if not isinstance(value, list) or len(value) != 2 or not all(_is_number(v) for v in value) or value[0] >= value[1]:
+    found = read_score_range(value)
+    if found is None:
         raise ItemSourceError(
             f"{path}: field 'score_range' must be two numbers [low, high] with low < high (e.g. [0, 100] for a "
             f"VLM judge's Overall score), got {value!r}"
         )
-    return float(value[0]), float(value[1])
+    return found
 
 
 def read_records(path: Path) -> tuple[list[Any], tuple[float, float]]:
@@ -216,7 +211,7 @@ def record_score(record: Any, index: int, path: Path, score_range: tuple[float, 
     score = record.get("score", record.get("reward"))
     if score is None:
         return None
-    if not _is_number(score):
+    if not is_finite_number(score):
         raise ItemSourceError(f"{where}: 'score' must be a finite number or null, got {score!r}")
     low, high = score_range
     if not low <= score <= high:

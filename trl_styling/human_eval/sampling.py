@@ -41,6 +41,21 @@ class ScoreScaleError(ValueError):
     """Cut-offs or a score range that do not fit a judge's scale; the message names the option and the fix."""
 
 
+def is_finite_number(value: Any) -> bool:
+    """A finite int or float (booleans are not scores)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def read_score_range(value: Any) -> tuple[float, float] | None:
+    """``(low, high)`` from a file's ``score_range`` field: `REWARD_RANGE` when absent (files written before
+    ranges were recorded hold 0-5 rewards), None when it is not two finite numbers with low < high."""
+    if value is None:
+        return REWARD_RANGE
+    if not isinstance(value, list) or len(value) != 2 or not all(is_finite_number(v) for v in value):
+        return None
+    return (float(value[0]), float(value[1])) if value[0] < value[1] else None
+
+
 def scale_thresholds(
     thresholds: tuple[float, float], score_range: tuple[float, float], source_range: tuple[float, float] = REWARD_RANGE
 ) -> tuple[float, float]:

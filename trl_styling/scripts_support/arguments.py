@@ -165,8 +165,25 @@ class EvaluateArguments:
     def __post_init__(self) -> None:
         if not self.dataset_name:
             raise ValueError("dataset_name is required: the directory written by generate_data.py.")
-        if not (self.model_paths or self.include_oracle or self.include_edit_only or self.base_model):
-            raise ValueError("Nothing to evaluate: pass --model_paths DIR [DIR ...] or --include_oracle true.")
+        if not (
+            self.model_paths
+            or self.include_oracle
+            or self.include_edit_only
+            or self.base_model
+            or self.zero_shot_model
+        ):
+            raise ValueError(
+                "Nothing to evaluate: pass --model_paths DIR [DIR ...], --base_model, --zero_shot_model, "
+                "--include_edit_only true or --include_oracle true."
+            )
+        taken = sorted(set(self.named_models()) & {"B", "G", "E", "oracle"})
+        if taken:
+            raise ValueError(f"--model_paths names {taken}, which name baseline rows; rename them (NAME=PATH).")
+        if self.editor == "world_tools" and self.include_edit_only:
+            raise ValueError(
+                "--editor world_tools executes plans, and E gives the editor the raw goal: pass "
+                "--include_edit_only false, or use --editor world."
+            )
         if self.judge == "openai" and not self.model:
             raise ValueError("--judge openai needs --model (the judge model the server serves, e.g. gpt-4o).")
         if self.judge == "world" and self.editor not in ("world", "world_tools"):

@@ -179,6 +179,8 @@ class WorldEditor:
     for the context is an approximation (see `trl_styling.world.editor`).
     """
 
+    executes_plan = True  # reads no text: Edit-Only (a raw goal, no plan) cannot run on it
+
     def __init__(self, *, library: ToolLibrary | str, seed: int = 0, max_size: int = 1024, **_: Any) -> None:
         self.library = resolve_library(library)
         self.editor = ParametricEditor(seed=seed, max_size=max_size)

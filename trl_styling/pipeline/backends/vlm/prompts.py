@@ -44,9 +44,9 @@ def context_schema() -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": list(DIMENSIONS), "additionalProperties": False}
 
 
-def scores_schema(names: tuple[str, ...]) -> dict[str, Any]:
-    """JSON schema of a judge answer: the named 0-5 scores and a rationale."""
-    properties: dict[str, Any] = {name: {"type": "number", "minimum": 0, "maximum": 5} for name in names}
+def scores_schema(names: tuple[str, ...], low: float = 0, high: float = 5) -> dict[str, Any]:
+    """JSON schema of a judge answer: the named scores in [low, high] (default 0-5), then a rationale."""
+    properties: dict[str, Any] = {name: {"type": "number", "minimum": low, "maximum": high} for name in names}
     properties["rationale"] = {"type": "string"}
     return {
         "type": "object",

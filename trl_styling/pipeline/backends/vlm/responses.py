@@ -4,7 +4,7 @@ Models wrap JSON in prose, markdown fences or ``<think>`` blocks, use single quo
 commas or bare keys, and get cut off by ``max_tokens``. `extract_json` finds the first JSON object in an
 answer and repairs those defects (a cut-off object is closed when what was written so far is complete enough);
 the readers then validate: `read_context` (the 10 dimensions, unknown values mapped to the nearest
-vocabulary value or refused), `read_scores` (named 0-5 scores). Every failure is a
+vocabulary value or refused), `read_scores` (named scores, 0-5 unless told). Every failure is a
 `ResponseFormatError` that says what was wrong, so a retry or the recorded failure explains itself.
 """
 
