@@ -69,8 +69,8 @@ class BenchmarkConfig:
     hidden_size: int = 128
     num_layers: int = 3
     vocab_size: int = 2048
-    warmup_groups: int = 1500
-    warmup_steps: int = 1200
+    warmup_groups: int = 3000
+    warmup_steps: int = 2400
     warmup_batch_size: int = 16
     warmup_learning_rate: float = 5e-3
     steps: int = 60

@@ -75,13 +75,13 @@ class BasePlannerSpec:
     variant: str = "regular"
     goal_explicitness: str = "descriptive"
     seed: int = 0
-    warmup_groups: int = 1500
+    warmup_groups: int = 3000
     image_size: int = 64
     teacher_noise: str = "default"
     hidden_size: int = 128
     num_layers: int = 3
     vocab_size: int = 2048
-    steps: int = 1200
+    steps: int = 2400
     batch_size: int = 16
     learning_rate: float = 5e-3
     plan_format: str = "text"

@@ -61,8 +61,8 @@ class QuickstartConfig:
     hidden_size: int = 128
     num_layers: int = 3
     vocab_size: int = 2048
-    warmup_groups: int = 1500  # the warm-up corpus: teacher plans for other images and goals (not the test's)
-    warmup_steps: int = 1200
+    warmup_groups: int = 3000  # the warm-up corpus: teacher plans for other images and goals (not the test's)
+    warmup_steps: int = 2400
     warmup_batch_size: int = 16
     warmup_learning_rate: float = 5e-3
     # every method from B
