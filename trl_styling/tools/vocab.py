@@ -46,6 +46,16 @@ OBJECT_CATEGORIES: tuple[str, ...] = (
 # Spatial regions of App. C.2.2 (exclude_region); Complex adds "full_image" as its default.
 REGIONS: tuple[str, ...] = ("foreground", "background", "top_half", "bottom_half", "center", "edges")
 COMPLEX_REGIONS: tuple[str, ...] = ("full_image", *REGIONS)
+# Regions come in complementary pairs, so "only change X" is "exclude the complement of X".
+REGION_COMPLEMENT: dict[str, str] = {
+    "foreground": "background",
+    "background": "foreground",
+    "top_half": "bottom_half",
+    "bottom_half": "top_half",
+    "center": "edges",
+    "edges": "center",
+}
+assert set(REGION_COMPLEMENT) == set(REGIONS)
 
 LIGHTING_LEVELS: tuple[str, ...] = ("dark", "dim", "moderate", "bright")
 

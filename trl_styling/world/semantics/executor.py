@@ -66,7 +66,7 @@ from trl_styling.context import DIMENSIONS, StyleContext
 from trl_styling.tools.libraries import resolve_library
 from trl_styling.tools.plan import Plan
 from trl_styling.tools.specs import ToolLibrary
-from trl_styling.tools.vocab import ATOMIC_TOOLS, REGIONS
+from trl_styling.tools.vocab import ATOMIC_TOOLS, REGION_COMPLEMENT
 
 CANONICAL_ORDER: tuple[str, ...] = (
     "location",
@@ -85,15 +85,6 @@ assert sorted(CANONICAL_ORDER) == sorted(DIMENSIONS)
 DOMINANT_STRENGTH = 0.25
 CURVE_MEANS: dict[str, float] = {"linear": 0.5, "sigmoid": 0.5, "exponential": 0.28}
 PROFILE_MEAN = 0.5
-COMPLEMENT: dict[str, str] = {
-    "foreground": "background",
-    "background": "foreground",
-    "top_half": "bottom_half",
-    "bottom_half": "top_half",
-    "center": "edges",
-    "edges": "center",
-}
-assert set(COMPLEMENT) == set(REGIONS)
 _BLEND_REGIONS = {
     "by_depth": ("foreground", "background"),
     "by_semantic_region": ("foreground", "background"),
@@ -383,8 +374,8 @@ class _Run:
     def _region(self, own: str | None) -> tuple[str | None, float, bool]:
         """(region, strength outside it, empty) after intersecting ``own`` with the active masks."""
         allowed = {own} if own else set()
-        allowed |= {COMPLEMENT[region] for region, _ in self.masks}
-        if any(COMPLEMENT.get(r) in allowed for r in allowed):
+        allowed |= {REGION_COMPLEMENT[region] for region, _ in self.masks}
+        if any(REGION_COMPLEMENT.get(r) in allowed for r in allowed):
             return None, 0.0, True
         partial_only = own is None and bool(self.masks) and all(s == "partial" for _, s in self.masks)
         return ("&".join(sorted(allowed)) or None), (0.5 if partial_only else 0.0), False

@@ -27,13 +27,12 @@ import numpy as np
 
 from trl_styling.context import DIMENSION_VALUES, DIMENSIONS, StyleContext
 from trl_styling.tools.complex import STYLING_ACTIONS
-from trl_styling.tools.vocab import OBJECT_CATEGORIES, REGIONS
+from trl_styling.tools.vocab import OBJECT_CATEGORIES, REGION_COMPLEMENT, REGIONS
 from trl_styling.world.semantics.coherence import is_coherent, new_issues
 from trl_styling.world.semantics.descriptions import EXPLICITNESS, cue, described_dimensions, resolve_explicitness
 from trl_styling.world.semantics.executor import scene_objects
 from trl_styling.world.semantics.phrases import (
     OBJECT_PLURALS,
-    REGION_COMPLEMENT,
     REGION_PHRASES,
     REQUEST_FORMS,
     join_words,

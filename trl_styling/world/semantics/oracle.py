@@ -30,8 +30,8 @@ from trl_styling.context import StyleContext
 from trl_styling.tools.libraries import resolve_library
 from trl_styling.tools.plan import Plan, PlanStep
 from trl_styling.tools.specs import ToolLibrary, ToolSpec
-from trl_styling.tools.vocab import ATOMIC_TOOLS
-from trl_styling.world.semantics.executor import CANONICAL_ORDER, COMPLEMENT
+from trl_styling.tools.vocab import ATOMIC_TOOLS, REGION_COMPLEMENT
+from trl_styling.world.semantics.executor import CANONICAL_ORDER
 from trl_styling.world.semantics.goals import StylingGoal
 from trl_styling.world.semantics.phrases import OBJECT_PLURALS, REGION_PHRASES, join_words
 from trl_styling.world.semantics.reasoning import (
@@ -165,7 +165,7 @@ def build_plan(
     state: dict[str, str | None] = context.to_dict()
     steps: list[PlanStep] = []
     if region is not None and "exclude_region" in lib:
-        excluded = COMPLEMENT[region]
+        excluded = REGION_COMPLEMENT[region]
         steps.append(PlanStep(region_reasoning(region, excluded, rng), "exclude_region", {"region_type": excluded}))
     if preserve and "preserve_attribute" in lib:
         steps.append(

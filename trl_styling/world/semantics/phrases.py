@@ -236,16 +236,6 @@ REGION_PHRASES: dict[str, str] = {
 }
 assert set(REGION_PHRASES) == set(REGIONS)
 
-# Regions come in complementary pairs, so "only change X" is "exclude the complement of X".
-REGION_COMPLEMENT: dict[str, str] = {
-    "foreground": "background",
-    "background": "foreground",
-    "top_half": "bottom_half",
-    "bottom_half": "top_half",
-    "center": "edges",
-    "edges": "center",
-}
-
 
 def value_phrase(dim: str, value: str | None) -> str:
     """The phrase of a value; unknown values read as their words, ``None`` as "unknown"."""

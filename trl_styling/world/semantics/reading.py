@@ -39,8 +39,7 @@ from typing import Any
 from trl_styling.context import StyleContext
 from trl_styling.tools.complex import STYLING_ACTIONS
 from trl_styling.tools.plan import Plan, PlanStep
-from trl_styling.tools.vocab import ATOMIC_TOOLS
-from trl_styling.world.semantics.executor import COMPLEMENT
+from trl_styling.tools.vocab import ATOMIC_TOOLS, REGION_COMPLEMENT
 from trl_styling.world.semantics.lexicon import (
     NOUN_WORDS,
     OBJECT_WORDS,
@@ -303,7 +302,7 @@ class _Reader:
             if "only" in tokens and head[:1] == ["in"]:
                 step.region = region  # "..., in the background only": this step
             elif "only" in tokens:
-                self.global_excludes.append((COMPLEMENT[region], "complete"))
+                self.global_excludes.append((REGION_COMPLEMENT[region], "complete"))
             elif mode == "keep":
                 how = "partial" if "mostly" in tokens else "complete"
                 if "following" in tokens:
@@ -375,9 +374,8 @@ class _Reader:
                     )
                 )
             if first_regional is not None and i == first_regional[0]:
-                out.append(
-                    _step("only this region from here on", "exclude_region", region_type=COMPLEMENT[first_regional[1]])
-                )
+                complement = REGION_COMPLEMENT[first_regional[1]]
+                out.append(_step("only this region from here on", "exclude_region", region_type=complement))
             if step.changes:
                 out.append(self._change_step(step, state))
         return Plan(tuple(out))
