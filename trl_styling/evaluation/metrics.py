@@ -64,8 +64,13 @@ class Estimate:
     def to_dict(self) -> dict[str, float]:
         return {"mean": self.mean, "ci_low": self.low, "ci_high": self.high, "n": self.n}
 
+    def format(self, digits: int = 3, signed: bool = False) -> str:
+        """``mean [low, high]`` with ``digits`` decimals; ``signed`` puts ``+`` on positive values (differences)."""
+        spec = f"{'+' if signed else ''}.{digits}f"
+        return f"{self.mean:{spec}} [{self.low:{spec}}, {self.high:{spec}}]"
+
     def __str__(self) -> str:
-        return f"{self.mean:.3f} [{self.low:.3f}, {self.high:.3f}]"
+        return self.format()
 
 
 def estimate(values: Sequence[float], confidence: float = 0.95, seed: int = 0) -> Estimate:

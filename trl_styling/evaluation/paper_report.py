@@ -61,7 +61,7 @@ def _cell(value: Estimate | None, digits: int, bold: bool) -> str:
         return "N/A"
     if value.n == 0 or math.isnan(value.mean):
         return "n/a"
-    text = f"{value.mean:.{digits}f} [{value.low:.{digits}f}, {value.high:.{digits}f}]"
+    text = value.format(digits)
     return f"**{text}**" if bold else text
 
 
@@ -157,7 +157,7 @@ def paired_table(evaluation: PaperEvaluation, baseline: str = "S") -> str:
                 cells.append("N/A")
                 continue
             diff = paired_difference([a for a, _ in pairs], [b for _, b in pairs])
-            cells.append(f"{diff.mean:+.1f} [{diff.low:+.1f}, {diff.high:+.1f}] (n={diff.n})")
+            cells.append(f"{diff.format(1, signed=True)} (n={diff.n})")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -39,7 +39,7 @@ def comparison_table(
             if math.isnan(value.mean):  # e.g. CME reward from a judge that reports no execution/consistency
                 cells.append("n/a")
                 continue
-            cells.append(f"{value.mean:.{digits}f} [{value.low:.{digits}f}, {value.high:.{digits}f}]")
+            cells.append(value.format(digits))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     for name, reward in (reference or {}).items():
         lines.append(f"| {name} | {reward:.3f} | " + " | ".join("" for _ in COLUMNS[1:]) + " |")
@@ -74,7 +74,7 @@ def paired_table(
                 cells.append("n/a")
                 continue
             diff = paired_difference([x for x, _ in pairs], [y for _, y in pairs])
-            cells.append(f"{diff.mean:+.3f} [{diff.low:+.3f}, {diff.high:+.3f}]")
+            cells.append(diff.format(3, signed=True))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
