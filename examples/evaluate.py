@@ -158,6 +158,12 @@ def paper_protocol(eval_args: Any, methods: dict[str, Any], test: Any, library: 
     )
     print(write_paper_report(evaluation, eval_args.output_dir))
     print(f"Wrote paper_report.md, paper_report.json, charts and outputs/ to {eval_args.output_dir}.")
+    judged = sum(r.image_scores is not None for m in evaluation.methods.values() for r in m.rows)
+    if judged == 0:  # the report is written (flags and errors included), but it compares nothing
+        raise RuntimeError(
+            f"The judge {eval_args.model!r} gave no usable image score: every row is flagged (see image_error in "
+            "paper_report.json). Check --model and --base_url, or use a model that answers in JSON."
+        )
 
 
 def make_parser() -> Any:

@@ -216,6 +216,16 @@ def test_evaluate_script_with_a_served_judge_follows_the_paper_protocol(pushed_s
         )
     report = json.loads((out / "paper_report.json").read_text())["configurations"][0]
     assert list(report["methods"]) == ["S", "B", "E", "oracle"]
+    garbage = out.with_name("garbage")
+    with scripted_server(lambda body, k, h: (200, completion("no scores"), {})) as server:
+        with pytest.raises(RuntimeError, match="gave no usable image score: every row is flagged"):
+            run_example(
+                "evaluate",
+                *("--config", str(TINY / "evaluate.yaml"), "--dataset_name", str(tiny_data)),
+                *("--include_oracle", "false", "--judge", "openai", "--base_url", server.url, "--model", "judge"),
+                *("--output_dir", str(garbage)),
+            )
+    assert (garbage / "paper_report.json").is_file()  # written before the refusal: nothing is lost
     assert report["methods"]["S"]["summary"]["image"]["overall"]["mean"] == 50.0
     assert report["methods"]["E"]["summary"]["plan"] is None
     assert "| E | N/A |" in (out / "paper_report.md").read_text()
